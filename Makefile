@@ -1,0 +1,56 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): requirements-dev.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@ $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rewards-gateway serve --sandbox
+
+sandbox: $(STAMP)
+	$(BIN)/rewards-gateway sandbox
+
+test: $(DEV_STAMP) lint typecheck pytest
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy gateway schema resolvers tests
+
+pytest: $(DEV_STAMP)
+	$(BIN)/pytest -q
+
+schema: $(STAMP)
+	$(BIN)/rewards-gateway schema export --output schema/schema.graphql
+
+# Lists breaking changes of the code's schema against schema/schema.graphql at git ref BASE.
+schema-check: $(STAMP)
+	$(BIN)/rewards-gateway schema check --base $(or $(BASE),HEAD)
+
+# Re-resolve the pinned dependency sets (needs only PyPI).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 pyproject.toml -o requirements.lock
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --extra dev pyproject.toml -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,134 @@
+"""Every setting of the gateway and of the sandbox simulators; the only place that reads the environment.
+
+Gateway settings use the prefix ``GATEWAY_`` (``GATEWAY_CARDLYTICS_CLIENT_ID``...), the sandbox's
+``GATEWAY_SANDBOX_``. Secrets are ``SecretStr`` so they never print. In ``live`` mode every credential
+must be given explicitly; in ``sandbox`` mode they default to the simulators' sample credentials.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["SANDBOX_DEFAULTS", "SandboxSettings", "Settings", "describe_validation_error"]
+
+
+class SANDBOX_DEFAULTS:  # noqa: N801 - a namespace of constants shared by gateway and sandbox
+    """Sample credentials the simulators accept; the gateway uses them in sandbox mode."""
+
+    host = "127.0.0.1"
+    port = 8100
+    cardlytics_client_id = "sandbox-client"
+    cardlytics_secret = "sandbox-secret"  # noqa: S105 - a public sample value, not a secret
+    clickbank_api_key = "API-" + "5A" * 20  # read + write clerk key
+    clickbank_read_only_key = "API-" + "7B" * 20  # read-only clerk key
+    clickbank_developer_key = "DEV-" + "3C" * 20  # legacy developer key
+    customer_id_hmac_key = "sandbox-hmac-key"
+
+
+class Settings(BaseSettings):
+    """The gateway's settings (environment prefix ``GATEWAY_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    mode: Literal["sandbox", "live"] = "sandbox"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Cardlytics Rewards Platform
+    cardlytics_base_url: AnyHttpUrl = AnyHttpUrl(
+        f"http://{SANDBOX_DEFAULTS.host}:{SANDBOX_DEFAULTS.port}/cardlytics"
+    )
+    cardlytics_client_id: str = SANDBOX_DEFAULTS.cardlytics_client_id
+    cardlytics_secret: SecretStr = SecretStr(SANDBOX_DEFAULTS.cardlytics_secret)
+    customer_id_hmac_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.customer_id_hmac_key)
+    cardlytics_mock_data: bool = False
+    cardlytics_connect_timeout_s: float = Field(default=2.0, gt=0)
+    cardlytics_read_timeout_s: float = Field(default=5.0, gt=0)
+    session_token_cache_size: int = Field(default=10_000, ge=1)
+    session_token_ttl_s: float = Field(default=900.0, gt=0)
+    session_token_refresh_skew_s: float = Field(default=60.0, ge=0)
+
+    # ClickBank tickets API
+    clickbank_base_url: AnyHttpUrl = AnyHttpUrl(
+        f"http://{SANDBOX_DEFAULTS.host}:{SANDBOX_DEFAULTS.port}/clickbank/rest/1.3"
+    )
+    clickbank_api_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.clickbank_api_key)
+    clickbank_developer_key: SecretStr | None = None  # set only for the legacy DEV-:API- form
+    clickbank_connect_timeout_s: float = Field(default=2.0, gt=0)
+    clickbank_read_timeout_s: float = Field(default=10.0, gt=0)
+    clickbank_max_pages: int = Field(default=1000, ge=1)
+
+    # Resilience, shared by both upstreams
+    retry_attempts: int = Field(default=3, ge=1, le=10)
+    retry_base_delay_s: float = Field(default=0.1, ge=0)
+    retry_max_delay_s: float = Field(default=2.0, ge=0)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _live_needs_real_credentials(self) -> Settings:
+        if self.mode != "live":
+            return self
+        sandbox_values = {
+            "cardlytics_client_id": SANDBOX_DEFAULTS.cardlytics_client_id,
+            "cardlytics_secret": SANDBOX_DEFAULTS.cardlytics_secret,
+            "customer_id_hmac_key": SANDBOX_DEFAULTS.customer_id_hmac_key,
+            "clickbank_api_key": SANDBOX_DEFAULTS.clickbank_api_key,
+        }
+        for name, sample in sandbox_values.items():
+            value = getattr(self, name)
+            plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if plain == sample:
+                raise ValueError(f"{name} must be set to a real credential in live mode")
+        return self
+
+
+class SandboxSettings(BaseSettings):
+    """The simulators' settings (environment prefix ``GATEWAY_SANDBOX_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_SANDBOX_", extra="forbid", frozen=True, validate_default=True
+    )
+
+    host: str = SANDBOX_DEFAULTS.host
+    port: int = Field(default=SANDBOX_DEFAULTS.port, ge=0, le=65535)
+    seed: int = 20241001
+    # Fault rules applied at start-up, as the JSON list the control endpoint takes.
+    faults: str = "[]"
+
+    # --- Cardlytics simulator ---
+    cardlytics_client_id: str = SANDBOX_DEFAULTS.cardlytics_client_id
+    cardlytics_secret: SecretStr = SecretStr(SANDBOX_DEFAULTS.cardlytics_secret)
+    session_token_ttl_s: float = Field(default=900.0, gt=0)
+    serve_token_ttl_s: float = Field(default=3600.0, gt=0)
+    # Where CSA ticket updates and RTM events are delivered (one webhook, as Cardlytics has).
+    webhook_url: AnyHttpUrl | None = None
+    ticket_processing_delay_s: float = Field(default=1.0, ge=0)
+    ticket_close_delay_s: float = Field(default=5.0, ge=0)
+    # Seconds between redelivery attempts; Cardlytics' schedule is 1, 4, 16, 64, 256.
+    webhook_retry_schedule_s: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0, 256.0)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    # PEM of the RSA key that signs webhooks; empty means one is generated at start-up.
+    webhook_signing_key_pem: SecretStr = SecretStr("")
+
+    # --- ClickBank simulator ---
+    clickbank_api_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.clickbank_api_key)
+    clickbank_read_only_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.clickbank_read_only_key)
+    clickbank_developer_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.clickbank_developer_key)
+    clickbank_partial_refunds_enabled: bool = True
+    # Requests per second per client before 403 "Rate limit exceeded"; 0 disables the limit.
+    clickbank_rate_limit_per_s: float = Field(default=0.0, ge=0)
+
+
+def describe_validation_error(error: ValidationError, prefix: str = "GATEWAY_") -> str:
+    """One line naming the first bad setting, for start-up failures (never a traceback)."""
+    first = error.errors()[0]
+    loc = "_".join(str(part) for part in first["loc"]).upper()
+    name = f"{prefix}{loc}" if loc else prefix.rstrip("_")
+    return f"invalid setting {name}: {first['msg']}"
