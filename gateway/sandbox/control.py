@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +31,7 @@ __all__ = [
     "SandboxControl",
     "SandboxMiddleware",
     "control_router",
+    "install",
 ]
 
 CONTROL_PREFIX = "/_sandbox"
@@ -208,3 +209,10 @@ async def clear_faults(request: Request) -> None:
 @control_router.post("/reset", status_code=204)
 async def reset_all(request: Request) -> None:
     await _control(request).reset()
+
+
+def install(app: FastAPI, control: SandboxControl) -> None:
+    """Give a simulator app the shared fault injection, call accounting and control endpoints."""
+    app.state.sandbox_control = control
+    app.add_middleware(SandboxMiddleware, control=control)
+    app.include_router(control_router)
