@@ -1,8 +1,9 @@
-"""Every setting of the gateway and of the sandbox simulators; the only place that reads the environment.
+"""Every setting of the gateway and of the sandbox simulators; nothing else reads the environment.
 
-Gateway settings use the prefix ``GATEWAY_`` (``GATEWAY_CARDLYTICS_CLIENT_ID``...), the sandbox's
-``GATEWAY_SANDBOX_``. Secrets are ``SecretStr`` so they never print. In ``live`` mode every credential
-must be given explicitly; in ``sandbox`` mode they default to the simulators' sample credentials.
+Gateway settings use the prefix ``GATEWAY_`` (``GATEWAY_CARDLYTICS_CLIENT_ID``...), the
+sandbox's ``GATEWAY_SANDBOX_``. Secrets are ``SecretStr`` so they never print. In ``live`` mode
+every credential must be given explicitly; in ``sandbox`` mode they default to the simulators'
+sample credentials.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["SANDBOX_DEFAULTS", "SandboxSettings", "Settings", "describe_validation_error"]
 
 
-class SANDBOX_DEFAULTS:  # noqa: N801 - a namespace of constants shared by gateway and sandbox
+class SANDBOX_DEFAULTS:
     """Sample credentials the simulators accept; the gateway uses them in sandbox mode."""
 
     host = "127.0.0.1"
     port = 8100
     cardlytics_client_id = "sandbox-client"
-    cardlytics_secret = "sandbox-secret"  # noqa: S105 - a public sample value, not a secret
+    cardlytics_secret = "sandbox-secret"
     clickbank_api_key = "API-" + "5A" * 20  # read + write clerk key
     clickbank_read_only_key = "API-" + "7B" * 20  # read-only clerk key
     clickbank_developer_key = "DEV-" + "3C" * 20  # legacy developer key

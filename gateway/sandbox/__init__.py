@@ -1,1 +1,1 @@
-"""Faithful simulators of both upstream APIs; reached only over HTTP, never imported by the gateway."""
+"""Simulators of both upstream APIs, reached only over HTTP (never imported by the gateway)."""
