@@ -1,0 +1,87 @@
+"""Logging set-up: one JSON object a line, a request id on each, secrets redacted.
+
+Redaction is a last line of defence: code never logs tokens, keys, raw customer ids or e-mail
+addresses on purpose, and this filter scrubs the shapes of them that could still slip through
+(bearer tokens, JWTs, ClickBank keys, e-mail addresses, secret-looking key=value pairs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["REDACTED", "configure_logging", "current_request_id", "new_request_id", "redact"]
+
+REDACTED = "[REDACTED]"
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_PATTERNS = [
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # JWT
+    re.compile(r"\b(?:DEV|API)-[A-Za-z0-9]{8,}(?::API-[A-Za-z0-9]{8,})?"),  # ClickBank keys
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail addresses
+    re.compile(
+        r"(?i)(?<=[\"' ])(?:secret|password|token|api[_-]?key|authorization|sessionToken)"
+        r"([\"']?\s*[:=]\s*[\"']?)[^\"',\s}]+"
+    ),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(_replacement, text)
+    return text
+
+
+def _replacement(match: re.Match[str]) -> str:
+    if match.lastindex:  # key=value: keep the key so the line still reads
+        value_start = match.end(1) - match.start(0)
+        return match.group(0)[:value_start] + REDACTED
+    return REDACTED
+
+
+def new_request_id(value: str | None = None) -> str:
+    """Bind a request id to the current task (the incoming one, or a fresh UUID)."""
+    request_id = value or str(uuid.uuid4())
+    _request_id.set(request_id)
+    return request_id
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+class _JsonFormatter(logging.Formatter):
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if (request_id := current_request_id()) is not None:
+            entry["request_id"] = request_id
+        for key, value in vars(record).items():
+            if key not in self._STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, default=str))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # httpx logs full URLs (ClickBank puts comments in query strings): keep it quiet.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Clients of the upstream APIs: one package or module per API, all sending through ``http``."""
