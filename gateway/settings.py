@@ -86,7 +86,9 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             plain = value.get_secret_value() if isinstance(value, SecretStr) else value
             if plain == sample:
-                raise ValueError(f"{name} must be set to a real credential in live mode")
+                raise ValueError(
+                    f"GATEWAY_{name.upper()} must be set to a real credential in live mode"
+                )
         return self
 
 
@@ -131,5 +133,6 @@ def describe_validation_error(error: ValidationError, prefix: str = "GATEWAY_") 
     """One line naming the first bad setting, for start-up failures (never a traceback)."""
     first = error.errors()[0]
     loc = "_".join(str(part) for part in first["loc"]).upper()
-    name = f"{prefix}{loc}" if loc else prefix.rstrip("_")
-    return f"invalid setting {name}: {first['msg']}"
+    if not loc:  # a check across settings names its setting in the message
+        return f"invalid setting: {first['msg'].removeprefix('Value error, ')}"
+    return f"invalid setting {prefix}{loc}: {first['msg']}"

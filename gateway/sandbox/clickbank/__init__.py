@@ -1,14 +1,11 @@
-"""Placeholder: the clickbank simulator is being written."""
+"""Simulator of the ClickBank tickets API, REST 1.3 (seed 002, upstreams.md Part A).
+
+``create_app(settings)`` builds the app the sandbox mounts at ``/clickbank``; its routes are
+``/rest/1.3/tickets/...``. See README.md in this package for keys, sample data and examples.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from gateway.sandbox.clickbank.app import create_app
 
-from gateway.sandbox.control import SandboxControl, install
-from gateway.settings import SandboxSettings
-
-
-def create_app(settings: SandboxSettings) -> FastAPI:
-    app = FastAPI(title="clickbank simulator")
-    install(app, SandboxControl(seed=settings.seed))
-    return app
+__all__ = ["create_app"]

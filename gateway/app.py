@@ -1,0 +1,133 @@
+"""Composition root: builds the gateway from Settings. The only module that wires parts together."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.fastapi import GraphQLRouter
+
+from gateway.context import Context, Upstreams
+from gateway.logs import configure_logging, new_request_id
+from gateway.settings import Settings
+from gateway.upstreams.http import UpstreamHTTP
+from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
+from schema import schema
+
+__all__ = ["create_app"]
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+) -> FastAPI:
+    """The gateway app. ``transports`` replaces the network per upstream (tests only)."""
+    settings = settings or Settings()
+    transports = transports or {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.upstreams = await _open_upstreams(settings, transports, stack)
+            yield
+
+    configure_logging(settings.log_level)
+    app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(RequestIdMiddleware)
+
+    async def get_context(request: Request) -> Context:
+        return Context(upstreams=request.app.state.upstreams)
+
+    app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> dict[str, Any]:
+        upstreams: Upstreams = request.app.state.upstreams
+        # An upstream outage is reported, not a reason to leave the load balancer: the gateway
+        # still answers what does not depend on it.
+        return {
+            "status": "ready",
+            "upstreams": {http.name: http.breaker.state.value for http in upstreams.all()},
+        }
+
+    return app
+
+
+async def _open_upstreams(
+    settings: Settings,
+    transports: Mapping[str, httpx.AsyncBaseTransport],
+    stack: AsyncExitStack,
+) -> Upstreams:
+    retry = RetryPolicy(
+        attempts=settings.retry_attempts,
+        base_delay_s=settings.retry_base_delay_s,
+        max_delay_s=settings.retry_max_delay_s,
+    )
+
+    def http(name: str, base_url: str, connect_s: float, read_s: float) -> UpstreamHTTP:
+        client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(read_s, connect=connect_s),
+            limits=_POOL_LIMITS,
+            transport=transports.get(name),
+        )
+        stack.push_async_callback(client.aclose)
+        return UpstreamHTTP(
+            name,
+            client,
+            retry=retry,
+            breaker=CircuitBreaker(
+                settings.breaker_failure_threshold, settings.breaker_reset_timeout_s
+            ),
+            request_id_header="X-CDLX-Request-Id" if name == "cardlytics" else None,
+        )
+
+    return Upstreams(
+        cardlytics=http(
+            "cardlytics",
+            str(settings.cardlytics_base_url),
+            settings.cardlytics_connect_timeout_s,
+            settings.cardlytics_read_timeout_s,
+        ),
+        clickbank=http(
+            "clickbank",
+            str(settings.clickbank_base_url),
+            settings.clickbank_connect_timeout_s,
+            settings.clickbank_read_timeout_s,
+        ),
+    )
+
+
+class RequestIdMiddleware:
+    """Takes the caller's ``X-Request-Id`` when it is a plain token, else makes one; echoes it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = new_request_id(incoming if _SAFE_REQUEST_ID.match(incoming) else None)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)

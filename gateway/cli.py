@@ -1,0 +1,169 @@
+"""``rewards-gateway``: run the gateway, run the sandbox, export and check the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from gateway.settings import SandboxSettings, Settings, describe_validation_error
+
+__all__ = ["main"]
+
+SCHEMA_FILE = Path("schema/schema.graphql")
+
+DESCRIPTION = """\
+GraphQL gateway over the Cardlytics Rewards Platform and the ClickBank tickets API.
+Settings come from the environment (prefix GATEWAY_; the simulators' GATEWAY_SANDBOX_),
+see README.md."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except ValidationError as error:
+        prefix = "GATEWAY_SANDBOX_" if error.title == "SandboxSettings" else "GATEWAY_"
+        print(f"rewards-gateway: {describe_validation_error(error, prefix)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rewards-gateway", description=DESCRIPTION)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the gateway (GraphQL at /graphql)",
+        description="Run the gateway on GATEWAY_HOST:GATEWAY_PORT (default 127.0.0.1:8000). "
+        "With --sandbox, both upstream simulators run beside it in the same process on "
+        "GATEWAY_SANDBOX_PORT (default 8100) and the gateway talks to them.",
+    )
+    serve.add_argument("--sandbox", action="store_true", help="also run both simulators")
+    serve.add_argument("--host", help="override GATEWAY_HOST")
+    serve.add_argument("--port", type=int, help="override GATEWAY_PORT")
+    serve.set_defaults(handler=_serve)
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="run the upstream simulators alone",
+        description="Run the Cardlytics (/cardlytics) and ClickBank (/clickbank) simulators "
+        "in one server, for a gateway or a test in another process. Control endpoints: "
+        "/cardlytics/_sandbox/... and /clickbank/_sandbox/... (faults, stats, reset).",
+    )
+    sandbox.add_argument("--host", help="override GATEWAY_SANDBOX_HOST")
+    sandbox.add_argument("--port", type=int, help="override GATEWAY_SANDBOX_PORT")
+    sandbox.set_defaults(handler=_sandbox)
+
+    schema_cmd = commands.add_parser("schema", help="export or check the GraphQL schema")
+    schema_sub = schema_cmd.add_subparsers(required=True, metavar="ACTION")
+    export = schema_sub.add_parser("export", help="print the SDL, or write it with --output")
+    export.add_argument("--output", type=Path, help="file to write (e.g. schema/schema.graphql)")
+    export.set_defaults(handler=_schema_export)
+    check = schema_sub.add_parser(
+        "check", help="list breaking changes against schema/schema.graphql at a git ref"
+    )
+    check.add_argument("--base", default="HEAD", help="git ref to compare with (default HEAD)")
+    check.set_defaults(handler=_schema_check)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = Settings(**overrides)
+    sandbox_settings = SandboxSettings() if args.sandbox else None
+    asyncio.run(_run_servers(settings, sandbox_settings))
+    return 0
+
+
+async def _run_servers(settings: Settings, sandbox_settings: SandboxSettings | None) -> None:
+    from gateway.app import create_app
+
+    servers = [_server(create_app(settings), settings.host, settings.port)]
+    if sandbox_settings is not None:
+        from gateway.sandbox.app import create_sandbox_app
+
+        servers.append(
+            _server(
+                create_sandbox_app(sandbox_settings), sandbox_settings.host, sandbox_settings.port
+            )
+        )
+    print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def _server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    )
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from gateway.sandbox.app import create_sandbox_app
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    settings = SandboxSettings(**overrides)
+    print(f"sandbox: http://{settings.host}:{settings.port}", file=sys.stderr)
+    uvicorn.run(
+        create_sandbox_app(settings), host=settings.host, port=settings.port, access_log=False
+    )
+    return 0
+
+
+def _schema_sdl() -> str:
+    from schema import schema
+
+    return schema.as_str() + "\n"
+
+
+def _schema_export(args: argparse.Namespace) -> int:
+    sdl = _schema_sdl()
+    if args.output is None:
+        sys.stdout.write(sdl)
+    else:
+        args.output.write_text(sdl)
+    return 0
+
+
+def _schema_check(args: argparse.Namespace) -> int:
+    from graphql import build_schema, find_breaking_changes
+
+    try:
+        base_sdl = subprocess.run(
+            ["git", "show", f"{args.base}:{SCHEMA_FILE}"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    except subprocess.CalledProcessError as error:
+        print(
+            f"rewards-gateway: cannot read {SCHEMA_FILE} at {args.base}: {error.stderr.strip()}",
+            file=sys.stderr,
+        )
+        return 2
+    changes = find_breaking_changes(build_schema(base_sdl), build_schema(_schema_sdl()))
+    for change in changes:
+        print(f"BREAKING {change.type.name}: {change.description}")
+    print(f"{len(changes)} breaking change(s) against {args.base}")
+    return 1 if changes else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Field types every Cardlytics payload shares: tolerant of representation, strict on meaning.
+
+- ids are ``str``: a JSON number ``1756524`` becomes ``"1756524"`` (no exponent, no ``.0``);
+- money is ``Decimal``, read from the JSON number text (see ``wire.loads``), never a float;
+- timestamps take any ISO-8601 form, and one without a zone is read as UTC;
+- enums we receive are open: a known value becomes its enum member, an unknown one stays a plain
+  ``str`` (logged), because Cardlytics adds values and a new one must not break a screen.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "Accepted",
+    "Id",
+    "Timestamp",
+    "WireModel",
+    "id_text",
+    "none_as_empty",
+    "warn_unknown",
+]
+
+logger = logging.getLogger("gateway.upstreams.cardlytics")
+
+
+class WireModel(BaseModel):
+    """A Cardlytics payload: camelCase on the wire, snake_case in Python, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        frozen=True,
+        extra="ignore",
+    )
+
+
+def id_text(value: Any) -> Any:
+    """An id as its decimal text when it came as a JSON number; strings pass through."""
+    if isinstance(value, bool):
+        raise ValueError("an id cannot be a boolean")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal | float):
+        try:
+            whole = int(value)
+        except (ValueError, OverflowError):
+            raise ValueError("an id must be a finite number") from None
+        if value != whole:
+            raise ValueError("a numeric id must be a whole number")
+        return str(whole)
+    return value
+
+
+Id = Annotated[str, BeforeValidator(id_text), StringConstraints(min_length=1)]
+
+
+def _assume_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        logger.debug("cardlytics timestamp without a zone read as UTC")
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_assume_utc)]
+
+
+def none_as_empty(value: Any) -> Any:
+    """For maps the upstream may send as ``null`` when there is nothing in them."""
+    return {} if value is None else value
+
+
+def warn_unknown(enum: type[StrEnum]) -> AfterValidator:
+    """After-validator for an open enum: keep an unknown value, but say so in the logs."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, enum):
+            logger.warning(
+                "unknown cardlytics enum value kept",
+                extra={"enum": enum.__name__, "value": str(value)[:64]},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+class Accepted(WireModel):
+    """An acknowledgement that carries nothing but the echoed request id (or no body at all)."""
+
+    request_id: str | None = None

@@ -1,0 +1,120 @@
+"""Rewards: redemptions (API and RTM webhook), the daily reward file, the reward summary."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from gateway.upstreams.cardlytics.models.ads import Ad, key_ads_by_map_key
+from gateway.upstreams.cardlytics.models.base import Id, Timestamp, WireModel, none_as_empty
+from gateway.upstreams.cardlytics.models.enums import OpenRtmEvent
+
+__all__ = [
+    "AdRedemptions",
+    "RealtimeEvent",
+    "Redemption",
+    "RewardFileRecord",
+    "RewardSummary",
+    "RewardTotals",
+    "RewardTotalsByPeriod",
+]
+
+
+class Redemption(WireModel):
+    """A reward earned on an ad. ``amount`` is in major units (5.00); the API gives no currency."""
+
+    redemption_id: Id
+    ad_id: Id
+    amount: Decimal
+    redemption_date: Timestamp | None = None
+    source_customer_id: Id | None = None
+    source_account_id: Id | None = None
+    transaction_id: Id | None = None
+    redeeming_transaction_amount: Decimal | None = None
+    # null until the reward is settled
+    reward_settlement_run_date: Timestamp | None = None
+
+
+class RealtimeEvent(WireModel):
+    """An RTM webhook delivery; receivers dedupe on ``event_id`` (delivery is at-least-once)."""
+
+    event: OpenRtmEvent
+    event_id: str = Field(min_length=1)
+    event_timestamp: Timestamp
+    redemptions: tuple[Redemption, ...] = ()
+
+
+def _amount_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            Decimal(value)
+        except InvalidOperation:
+            raise ValueError("rewardAmount is not a number") from None
+    return value
+
+
+class RewardFileRecord(WireModel):
+    """One record of the daily reward file.
+
+    ``reward_amount_raw`` stays the file's own text (``"359"`` for USD): it is probably minor
+    units, unlike the API's major units, but that is unconfirmed (C2#12), so it is not converted.
+    """
+
+    redemption_id: Id
+    ad_id: Id
+    reward_amount_raw: Annotated[str, BeforeValidator(_amount_text)] = Field(alias="rewardAmount")
+    reward_currency_type: str = Field(min_length=3, max_length=3)
+    redemption_date: Timestamp
+    source_customer_id: Id
+    source_account_id: Id | None = None
+    source_organization_id: str | None = None
+    source_portfolio_id: str | None = None
+    source_transaction_ids: tuple[Id, ...] = ()
+    reward_id: Id | None = None
+    is_offer_fully_redeemed: bool | None = None
+    is_reversal: bool = False
+    reward_settlement_process_date: Timestamp | None = None
+
+
+class RewardTotals(WireModel):
+    redemption_count: int | None = None
+    redeemed_offer_count: int | None = None
+    total_redeeming_transaction_amount: Decimal | None = None
+    total_reward_amount: Decimal | None = None
+
+
+class RewardTotalsByPeriod(WireModel):
+    all_time: RewardTotals | None = None
+    # pending has no redeemedOfferCount and no totalRewardAmount
+    pending: RewardTotals | None = None
+    year_to_date: RewardTotals | None = None
+    previous_calendar_year: RewardTotals | None = None
+    previous_month: RewardTotals | None = None
+    previous_twelve_months: RewardTotals | None = None
+    current_month: RewardTotals | None = None
+
+
+class RewardSummary(WireModel):
+    rewards_summary: RewardTotalsByPeriod
+    request_id: str | None = None
+
+
+class AdRedemptions(WireModel):
+    """getCustomerAdRedemptions: the redemptions and the ads they were earned on."""
+
+    redemptions: tuple[Redemption, ...] = ()
+    ads: Annotated[dict[Id, Ad], BeforeValidator(none_as_empty)] = Field(default_factory=dict)
+    request_id: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_ads(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("ads"), dict):
+            return {**data, "ads": key_ads_by_map_key(data["ads"])}
+        return data

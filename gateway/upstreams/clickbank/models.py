@@ -1,0 +1,195 @@
+"""The tickets API's payloads as domain models: ids as strings, money as Decimal, dates aware.
+
+Models are built from the readers' plain dicts (``wire.py``) by the wire names (``ticketid``,
+``openedDate``...), or by field name in code and tests. Unknown enum values stay raw strings,
+unknown fields are ignored: ClickBank adds both without notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from gateway.upstreams.clickbank.vocab import (
+    CommentRole,
+    RefundType,
+    TicketAction,
+    TicketSource,
+    TicketStatus,
+    TicketType,
+    parse_enum,
+)
+from gateway.upstreams.clickbank.wire import as_list
+
+__all__ = ["PartialRefundData", "TicketComment", "TicketData", "TicketFilters", "TicketPage"]
+
+logger = logging.getLogger("gateway.upstreams.clickbank")
+
+E = TypeVar("E", bound=StrEnum)
+_naive_dates_seen = False
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError("expected text")
+
+
+def _ticket_id(value: Any) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("a ticket needs its ticketid")
+
+
+def _money(value: Any) -> Decimal | None:
+    if _blank(value):
+        return None
+    if isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, str):
+        try:
+            amount = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError("expected a decimal amount") from exc
+    else:  # floats included: money never goes through binary floating point
+        raise ValueError("expected a decimal amount")
+    if not amount.is_finite():
+        raise ValueError("expected a finite amount")
+    return amount
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        moment = datetime.fromisoformat(value.strip())  # Z, ±hh:mm, fractions (3.11+)
+    else:
+        raise ValueError("expected an xs:dateTime")
+    if moment.tzinfo is None:
+        _log_naive_date()
+        return moment.replace(tzinfo=UTC)  # upstreams.md A12: no zone is read as UTC
+    return moment
+
+
+def _log_naive_date() -> None:
+    global _naive_dates_seen
+    level = logging.DEBUG if _naive_dates_seen else logging.WARNING
+    _naive_dates_seen = True
+    logger.log(level, "clickbank date-time without a zone, read as UTC")
+
+
+def _enum(enum: type[E]) -> Callable[[Any], E | str | None]:
+    def parse(value: Any) -> E | str | None:
+        if _blank(value):
+            return None
+        if isinstance(value, str):
+            return parse_enum(enum, value.strip())
+        raise ValueError("expected an enumeration value")
+
+    return parse
+
+
+def _comments(value: Any) -> Any:
+    return value if isinstance(value, tuple) else tuple(as_list(value))
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+Money = Annotated[Decimal | None, BeforeValidator(_money)]
+Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", validate_by_alias=True, validate_by_name=True
+    )
+
+
+class TicketComment(_Model):
+    """One entry of a ticket's history (``ticketCommentData``)."""
+
+    comment_id: Text = Field(default=None, validation_alias="commentId")
+    date: Timestamp = None
+    comment: Text = None
+    action: Annotated[TicketAction | str | None, BeforeValidator(_enum(TicketAction))] = None
+    role: Annotated[CommentRole | str | None, BeforeValidator(_enum(CommentRole))] = Field(
+        default=None, validation_alias="commentRole"
+    )
+
+
+class TicketData(_Model):
+    """A ticket as the API returns it (XSD ``ticketData``); customer details stay out of repr."""
+
+    ticket_id: Annotated[str, BeforeValidator(_ticket_id)] = Field(validation_alias="ticketid")
+    receipt: Text = None
+    status: Annotated[TicketStatus | str | None, BeforeValidator(_enum(TicketStatus))] = None
+    type: Annotated[TicketType | str | None, BeforeValidator(_enum(TicketType))] = None
+    comments: Annotated[tuple[TicketComment, ...], BeforeValidator(_comments)] = ()
+    opened_date: Timestamp = Field(default=None, validation_alias="openedDate")
+    closed_date: Timestamp = Field(default=None, validation_alias="closedDate")
+    description: Text = None
+    refund_type: Annotated[RefundType | str | None, BeforeValidator(_enum(RefundType))] = Field(
+        default=None, validation_alias="refundType"
+    )
+    refund_amount: Money = Field(default=None, validation_alias="refundAmount")
+    customer_first_name: Text = Field(
+        default=None, validation_alias="customerFirstName", repr=False
+    )
+    customer_last_name: Text = Field(default=None, validation_alias="customerLastName", repr=False)
+    email: Text = Field(default=None, repr=False)
+    email_at_order_time: Text = Field(default=None, validation_alias="emailAtOrderTime", repr=False)
+    expiration_date: Timestamp = Field(default=None, validation_alias="expirationDate")
+    locale: Text = None
+    note: Text = None
+    product_item_no: Text = Field(default=None, validation_alias="productItemNo")
+    update_time: Timestamp = Field(default=None, validation_alias="updateTime")
+    source: Annotated[TicketSource | str | None, BeforeValidator(_enum(TicketSource))] = None
+
+
+class PartialRefundData(_Model):
+    """What a refund of a given type and amount would give back, in three currencies."""
+
+    usd_amount: Money = Field(default=None, validation_alias="usdAmount")
+    customer_amount: Money = Field(default=None, validation_alias="customerAmount")
+    customer_currency: Text = Field(default=None, validation_alias="customerCurrency")
+    product_amount: Money = Field(default=None, validation_alias="productAmount")
+    product_currency: Text = Field(default=None, validation_alias="productCurrency")
+
+
+class TicketPage(_Model):
+    """One page of a ticket search; ``has_more`` is the upstream's 206 (or a page cap reached)."""
+
+    tickets: tuple[TicketData, ...]
+    has_more: bool
+    page: int = Field(ge=1)
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """Search criteria of ``list`` (all optional; ``rules.list_params`` checks them).
+
+    ``type`` and ``status`` take either vocabulary (``rfnd`` or ``REFUND``); dates are ``date``s
+    or ``yyyy-mm-dd`` strings, and each from/to pair is all or nothing.
+    """
+
+    type: str | None = None
+    status: str | None = None
+    receipt: str | None = None
+    create_date_from: date | str | None = None
+    create_date_to: date | str | None = None
+    update_date_from: date | str | None = None
+    update_date_to: date | str | None = None
+    close_date_from: date | str | None = None
+    close_date_to: date | str | None = None

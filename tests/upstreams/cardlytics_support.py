@@ -1,0 +1,82 @@
+"""What the Cardlytics client tests share: credentials, customer ids, a client factory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from gateway.customer_ids import CustomerIdHasher, HashedCustomerId
+from gateway.settings import SANDBOX_DEFAULTS
+from gateway.upstreams.cardlytics import CardlyticsClient
+from gateway.upstreams.http import UpstreamHTTP
+from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
+
+CLIENT_ID = SANDBOX_DEFAULTS.cardlytics_client_id
+SECRET = SecretStr(SANDBOX_DEFAULTS.cardlytics_secret)
+HASHER = CustomerIdHasher(SANDBOX_DEFAULTS.customer_id_hmac_key.encode())
+
+FAST_RETRIES = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.02)
+NO_RETRIES = RetryPolicy(attempts=1)
+
+START_SESSION = "POST /v2/session/startSession"
+GET_ADS = "POST /v2/ads/getAds"
+CLIENT_EVENT = "POST /v2/events/clientEvent"
+ACCOUNT_LINK_GET = "GET /v2/data/accountLink"
+ACCOUNT_LINK_POST = "POST /v2/data/accountLink"
+TICKETS_POST = "POST /csaapi/v2/tickets"
+
+
+def customer(n: int | str) -> HashedCustomerId:
+    """The hashed id of sample customer ``n`` (the raw id never reaches the client)."""
+    return HASHER(f"customer-{n}")
+
+
+def raw_customer_id(n: int | str) -> str:
+    return f"customer-{n}"
+
+
+class Recorder:
+    """Keeps the JSON bodies the client sends, as a request event hook."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    async def __call__(self, request: httpx.Request) -> None:
+        self.requests.append(request)
+
+    def bodies(self, path_end: str) -> list[Any]:
+        return [json.loads(r.content) for r in self.requests if r.url.path.endswith(path_end)]
+
+
+@asynccontextmanager
+async def cardlytics_client(
+    base_url: str,
+    *,
+    secret: SecretStr = SECRET,
+    retry: RetryPolicy = FAST_RETRIES,
+    breaker: CircuitBreaker | None = None,
+    read_timeout_s: float = 5.0,
+    transport: httpx.AsyncBaseTransport | None = None,
+    recorder: Recorder | None = None,
+    **options: Any,
+) -> AsyncIterator[CardlyticsClient]:
+    """A client as the composition root builds one, over a real (or a mock) transport."""
+    async with httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(5.0, read=read_timeout_s),
+        transport=transport,
+        event_hooks={"request": [recorder] if recorder else []},
+    ) as http_client:
+        http = UpstreamHTTP(
+            "cardlytics",
+            http_client,
+            retry=retry,
+            breaker=breaker or CircuitBreaker(),
+            request_id_header="X-CDLX-Request-Id",
+        )
+        yield CardlyticsClient(http, client_id=CLIENT_ID, secret=secret, **options)
