@@ -1,14 +1,10 @@
-"""Placeholder: the cardlytics simulator is being written."""
+"""Simulator of the Cardlytics Rewards Platform and CSA tickets APIs (seeds 000, 001).
+
+``create_app(settings)`` builds the app the sandbox mounts at ``/cardlytics``.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from gateway.sandbox.cardlytics.app import create_app
 
-from gateway.sandbox.control import SandboxControl, install
-from gateway.settings import SandboxSettings
-
-
-def create_app(settings: SandboxSettings) -> FastAPI:
-    app = FastAPI(title="cardlytics simulator")
-    install(app, SandboxControl(seed=settings.seed))
-    return app
+__all__ = ["create_app"]

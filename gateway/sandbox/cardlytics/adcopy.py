@@ -11,14 +11,20 @@ __all__ = ["ad_copy"]
 
 def ad_copy(spec: AdSpec) -> dict[str, str]:
     reward, merchant = spec.reward, spec.merchant
-    earn = _percent(reward.amount) if reward.reward_type.startswith("PERCENT") else _money(reward.amount)
+    earn = (
+        _percent(reward.amount)
+        if reward.reward_type.startswith("PERCENT")
+        else _money(reward.amount)
+    )
     terms = (
         f"Offer expires {spec.end:%d %b %Y}. "
         f"Offer valid {'multiple times' if reward.multi_redemption else 'one time only'}."
     )
     if reward.metered:
         pre = f"Spend {_money(reward.min_spend)} in total at {merchant} and earn {earn} Cash!"
-        reward_copy = f"Earn {earn} Cash once your {merchant} purchases reach {_money(reward.min_spend)}."
+        reward_copy = (
+            f"Earn {earn} Cash once your {merchant} purchases reach {_money(reward.min_spend)}."
+        )
     elif reward.reward_type.startswith("PERCENT"):
         pre = f"Earn {earn} Cash on your {merchant} purchase!"
         reward_copy = f"{pre[:-1]}, with a {_money(reward.max_amount)} Cash maximum."

@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from gateway.sandbox.cardlytics.adcopy import ad_copy
 from gateway.sandbox.cardlytics.bodies import Problems, read_json_object
 from gateway.sandbox.cardlytics.catalog import LOGO_BASE_URL
-from gateway.sandbox.cardlytics.adcopy import ad_copy
 from gateway.sandbox.cardlytics.model import AdSpec, AdState, Customer, iso, number
 from gateway.sandbox.cardlytics.request_ids import request_id
 from gateway.sandbox.cardlytics.sessions import CustomerDep

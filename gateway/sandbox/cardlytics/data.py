@@ -92,7 +92,9 @@ def build_customer(seed: int, customer_id: str, catalog: Catalog, anchor: dateti
     if customer_id == ANONYMOUS:
         welcome = {ad_id: AdState(NEW) for ad_id in catalog.welcome}
         return Customer(customer_id, cardlytics_id, created, welcome)
-    ad_ids = [i for window, (_, n) in WINDOWS.items() for i in rng.sample(catalog.by_window[window], n)]
+    ad_ids = [
+        i for window, (_, n) in WINDOWS.items() for i in rng.sample(catalog.by_window[window], n)
+    ]
     rng.shuffle(ad_ids)
     ads = {ad_id: _initial_state(rng, catalog.ads[ad_id], anchor) for ad_id in ad_ids}
     customer = Customer(customer_id, cardlytics_id, created, ads)
@@ -112,7 +114,9 @@ def _initial_state(rng: random.Random, spec: AdSpec, anchor: datetime) -> AdStat
     activation = rng.choices(ACTIVATION_STATES, weights=(5, 3, 4))[0]
     if activation != ACTIVATED:
         return AdState(activation, visibility)
-    return AdState(activation, visibility, activated_at=_between(rng, spec.start, min(spec.end, anchor)))
+    return AdState(
+        activation, visibility, activated_at=_between(rng, spec.start, min(spec.end, anchor))
+    )
 
 
 def _sample_link(rng: random.Random, created: datetime) -> AccountLink:

@@ -21,7 +21,7 @@ from gateway.sandbox.cardlytics.state import SimDep
 from gateway.sandbox.cardlytics.tokens import Session
 from gateway.settings import SandboxSettings
 
-__all__ = ["CustomerDep", "NOT_ENROLLED", "SessionDep", "router"]
+__all__ = ["NOT_ENROLLED", "CustomerDep", "SessionDep", "router"]
 
 NOT_ENROLLED = "User is not enrolled in the program and should not receive events."
 
