@@ -1,4 +1,4 @@
-"""ClickBank simulator: the Authorization header forms and the roles each endpoint needs (A2, A4)."""
+"""ClickBank simulator: the Authorization header forms and the roles of each endpoint (A2, A4)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from tests.sandbox.clickbank_support import (
     API_KEY,
     DEVELOPER_KEY,
-    HTTP,
     FULL_REFUND,
+    HTTP,
     ONE_OFF_USD,
     OPEN_TECH_TICKET,
     PHYSICAL_REFUND_TICKET,

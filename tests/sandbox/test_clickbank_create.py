@@ -1,4 +1,4 @@
-"""ClickBank simulator: ``POST /tickets/{receipt}``, its parameter rules and its effect on receipts."""
+"""ClickBank simulator: POST /tickets/{receipt}, its parameter rules and its effect on receipts."""
 
 from __future__ import annotations
 
