@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,12 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from gateway.settings import SandboxSettings, Settings, describe_validation_error
+from gateway.settings import (
+    SandboxSettings,
+    Settings,
+    describe_validation_error,
+    unknown_environment_names,
+)
 
 __all__ = ["main"]
 
@@ -27,6 +33,10 @@ see README.md."""
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    unknown = unknown_environment_names(os.environ)
+    if unknown:
+        print(f"rewards-gateway: unknown setting {unknown[0]} (see README.md)", file=sys.stderr)
+        return 2
     try:
         code: int = args.handler(args)
         return code
@@ -79,9 +89,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
-    settings = Settings(**overrides)
+    overrides: dict[str, object] = {
+        k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None
+    }
     sandbox_settings = SandboxSettings() if args.sandbox else None
+    if sandbox_settings is not None:
+        # --sandbox means "talk to the simulators started beside me", wherever they listen.
+        base = f"http://{sandbox_settings.host}:{sandbox_settings.port}"
+        overrides["cardlytics_base_url"] = f"{base}/cardlytics"
+        overrides["clickbank_base_url"] = f"{base}/clickbank/rest/1.3"
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if sandbox_settings is not None and settings.mode == "live":
+        print("rewards-gateway: --sandbox cannot be used with GATEWAY_MODE=live", file=sys.stderr)
+        return 2
     asyncio.run(_run_servers(settings, sandbox_settings))
     return 0
 
@@ -143,7 +163,7 @@ def _schema_export(args: argparse.Namespace) -> int:
 
 
 def _schema_check(args: argparse.Namespace) -> int:
-    from graphql import build_schema, find_breaking_changes
+    from schema.evolution import breaking_changes
 
     try:
         base_sdl = subprocess.run(
@@ -158,9 +178,9 @@ def _schema_check(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    changes = find_breaking_changes(build_schema(base_sdl), build_schema(_schema_sdl()))
+    changes = breaking_changes(base_sdl, _schema_sdl())
     for change in changes:
-        print(f"BREAKING {change.type.name}: {change.description}")
+        print(f"BREAKING {change}")
     print(f"{len(changes)} breaking change(s) against {args.base}")
     return 1 if changes else 0
 

@@ -8,12 +8,19 @@ sample credentials.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["SANDBOX_DEFAULTS", "SandboxSettings", "Settings", "describe_validation_error"]
+__all__ = [
+    "SANDBOX_DEFAULTS",
+    "SandboxSettings",
+    "Settings",
+    "describe_validation_error",
+    "unknown_environment_names",
+]
 
 
 class SANDBOX_DEFAULTS:
@@ -136,3 +143,11 @@ def describe_validation_error(error: ValidationError, prefix: str = "GATEWAY_") 
     if not loc:  # a check across settings names its setting in the message
         return f"invalid setting: {first['msg'].removeprefix('Value error, ')}"
     return f"invalid setting {prefix}{loc}: {first['msg']}"
+
+
+def unknown_environment_names(environ: Mapping[str, str]) -> list[str]:
+    """``GATEWAY_*`` variables that no setting reads: a typo there would otherwise pass silently."""
+    known = {f"GATEWAY_{name.upper()}" for name in Settings.model_fields} | {
+        f"GATEWAY_SANDBOX_{name.upper()}" for name in SandboxSettings.model_fields
+    }
+    return sorted(n for n in environ if n.upper().startswith("GATEWAY_") and n.upper() not in known)
