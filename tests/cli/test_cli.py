@@ -63,7 +63,7 @@ def _wait_until_ready(process: subprocess.Popen[str], url: str, output: IO[str])
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             output.seek(0)
-            pytest.fail(f"{process.args} did not come up: {output.read()[-2000:]}")
+            pytest.fail(f"{process.args!r} did not come up: {output.read()[-2000:]}")
         time.sleep(0.1)
 
 
