@@ -112,7 +112,13 @@ def update_ticket(store: TicketStore, ticket: Ticket, order: UpdateOrder, now: d
 
 
 def acknowledge_return(store: TicketStore, ticket_id: int | None, now: datetime) -> None:
-    """The vendor got the physical item back: the refund completes and the ticket closes."""
+    """The vendor got the physical item back: the refund completes and the ticket closes.
+
+    Unlike GET and PUT, this endpoint tells "not found" (400) from "not yours" (403): the seed
+    documents both answers for it.
+    """
+    if ticket_id is not None and store.is_foreign(ticket_id):
+        raise forbidden("Access denied: the ticket belongs to another account")
     ticket = store.ticket(ticket_id) if ticket_id is not None else None
     if ticket is None:
         raise bad_request("Ticket not found")

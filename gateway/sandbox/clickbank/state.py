@@ -62,6 +62,10 @@ class TicketStore:
             return None
         return ticket
 
+    def is_foreign(self, ticket_id: int) -> bool:
+        ticket = self.tickets.get(ticket_id)
+        return ticket is not None and ticket.receipt.vendor.account != self.account
+
     def partial_refunds_allowed(self, receipt: Receipt) -> bool:
         return self.partial_refunds_enabled and receipt.vendor.partial_refunds
 
