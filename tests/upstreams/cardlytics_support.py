@@ -13,8 +13,10 @@ from pydantic import SecretStr
 from gateway.customer_ids import CustomerIdHasher, HashedCustomerId
 from gateway.settings import SANDBOX_DEFAULTS
 from gateway.upstreams.cardlytics import CardlyticsClient
+from gateway.upstreams.cardlytics.models import AdsQuery, Channel
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
+from tests.support.sandbox import Sandbox
 
 CLIENT_ID = SANDBOX_DEFAULTS.cardlytics_client_id
 SECRET = SecretStr(SANDBOX_DEFAULTS.cardlytics_secret)
@@ -28,7 +30,14 @@ GET_ADS = "POST /v2/ads/getAds"
 CLIENT_EVENT = "POST /v2/events/clientEvent"
 ACCOUNT_LINK_GET = "GET /v2/data/accountLink"
 ACCOUNT_LINK_POST = "POST /v2/data/accountLink"
+ACCOUNT_LINK_DELETE = "DELETE /v2/data/accountLink/{account_link_id}"
 TICKETS_POST = "POST /csaapi/v2/tickets"
+TICKET_GET = "GET /csaapi/v2/tickets/{source_ticket_id}"
+CUSTOMER_PROFILE = "GET /v2/customerProfile/getCustomerProfile"
+REWARD_SUMMARY = "GET /v2/customerProfile/getCustomerRewardSummary"
+AD_REDEMPTIONS = "GET /v2/customerProfile/getCustomerAdRedemptions"
+
+ALL_OFFERS = AdsQuery(channel=Channel.OLB)
 
 
 def customer(n: int | str) -> HashedCustomerId:
@@ -40,6 +49,12 @@ def raw_customer_id(n: int | str) -> str:
     return f"customer-{n}"
 
 
+def calls_to(sandbox: Sandbox, *keys: str) -> dict[str, int]:
+    """The simulator's call counts for ``keys`` (0 when a route was never called)."""
+    calls = sandbox.calls("cardlytics")
+    return {key: calls.get(key, 0) for key in keys}
+
+
 class Recorder:
     """Keeps the JSON bodies the client sends, as a request event hook."""
 
@@ -48,6 +63,9 @@ class Recorder:
 
     async def __call__(self, request: httpx.Request) -> None:
         self.requests.append(request)
+
+    def headers(self, name: str) -> list[str | None]:
+        return [r.headers.get(name) for r in self.requests]
 
     def bodies(self, path_end: str) -> list[Any]:
         return [json.loads(r.content) for r in self.requests if r.url.path.endswith(path_end)]

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from gateway.upstreams.cardlytics.client import CardlyticsClient
+from gateway.upstreams.cardlytics.client import REQUEST_ID_HEADER, CardlyticsClient
 from gateway.upstreams.cardlytics.sessions import SessionTokens
 
-__all__ = ["CardlyticsClient", "SessionTokens"]
+__all__ = ["REQUEST_ID_HEADER", "CardlyticsClient", "SessionTokens"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import SecretStr
 
 from gateway.upstreams.cardlytics.events import Events
@@ -13,14 +15,22 @@ from gateway.upstreams.cardlytics.tickets import Tickets
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.http import UpstreamHTTP
 
-__all__ = ["CardlyticsClient"]
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+__all__ = ["REQUEST_ID_HEADER", "CardlyticsClient"]
+
+#: Cardlytics echoes this header's value as ``requestId`` in every answer (B1).
+REQUEST_ID_HEADER = "X-CDLX-Request-Id"
 
 
 class CardlyticsClient:
     """Sessions plus one object per API area, e.g. ``await client.offers.get_ads(customer, q)``.
 
-    ``tickets_http`` is for deployments where the CSA tickets API has its own host (in production
-    it lives on ``pub-api-eu``); by default it shares ``http``. Both share the session tokens.
+    Every method takes the customer as a ``HashedCustomerId`` (or ``ANONYMOUS``): raw ids never
+    reach this package. ``http`` must send ``X-CDLX-Request-Id``; ``tickets_http`` is for
+    deployments where the CSA tickets API has its own host (in production ``pub-api-eu``), by
+    default it shares ``http``. Both share the session tokens.
     """
 
     def __init__(
@@ -35,6 +45,10 @@ class CardlyticsClient:
         token_refresh_skew_s: float = 60.0,
         tickets_http: UpstreamHTTP | None = None,
     ) -> None:
+        for upstream in (http, tickets_http or http):
+            if (upstream.request_id_header or "").lower() != REQUEST_ID_HEADER.lower():
+                # without it the two sides' logs cannot be joined (B1)
+                raise ValueError(f"the Cardlytics UpstreamHTTP must send {REQUEST_ID_HEADER}")
         self.sessions = SessionTokens(
             http,
             client_id=client_id,
@@ -50,4 +64,19 @@ class CardlyticsClient:
         self.profile = Profile(transport)
         self.tickets = Tickets(
             CardlyticsTransport(tickets_http or http, self.sessions, mock_data=mock_data)
+        )
+
+    @classmethod
+    def from_settings(
+        cls, http: UpstreamHTTP, settings: Settings, *, tickets_http: UpstreamHTTP | None = None
+    ) -> CardlyticsClient:
+        return cls(
+            http,
+            client_id=settings.cardlytics_client_id,
+            secret=settings.cardlytics_secret,
+            mock_data=settings.cardlytics_mock_data,
+            token_cache_size=settings.session_token_cache_size,
+            token_ttl_s=settings.session_token_ttl_s,
+            token_refresh_skew_s=settings.session_token_refresh_skew_s,
+            tickets_http=tickets_http,
         )

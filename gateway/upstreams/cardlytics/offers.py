@@ -19,14 +19,15 @@ class Offers:
         self._transport = transport
 
     async def get_ads(self, customer: HashedCustomerId, query: AdsQuery) -> Ads:
-        # getAds is a POST only because its filter is a JSON body. Serving marks NEW ads SERVED
-        # and mints fresh serve tokens, but twice leaves the same state as once (SERVED stays
-        # SERVED, and we only use the tokens of the answer we read), so a repeat is safe.
         return await self._transport.call(
             "POST",
             GET_ADS,
             customer,
             Expect("getAds", Ads.model_validate),
-            idempotent=True,
+            # Not repeated on a 5xx or timeout (upstreams.md D: of the POSTs only clientEvent
+            # may be): every getAds mints new serve tokens, and Cardlytics gives no way to tell
+            # a repeat from a second fetch. A 401 is still retried once with a fresh token,
+            # since a refused call did nothing.
+            idempotent=False,
             json=query.payload(),
         )

@@ -36,6 +36,8 @@ class AccountLink(WireModel):
     """One entry of ``accountLinks``: undocumented in shape (C2#13), so the raw entry is kept."""
 
     status: str | None = None
+    # what deleteAccountLink needs; the name is a guess at an undocumented field (C2#13)
+    account_link_id: Id | None = None
     raw: dict[str, JsonValue] = Field(default_factory=dict)
 
 
@@ -68,7 +70,11 @@ class AccountLinkStatus(WireModel):
 
 def _link_entry(entry: Any) -> Any:
     if isinstance(entry, dict):
-        return {"status": entry.get("status"), "raw": entry}
+        link_id = next(
+            (entry[k] for k in ("accountLinkId", "linkId", "id") if entry.get(k) is not None),
+            None,
+        )
+        return {"status": entry.get("status"), "accountLinkId": link_id, "raw": entry}
     if isinstance(entry, str):
         return {"status": entry}
     return entry
