@@ -13,8 +13,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.context import Context, Upstreams
-from gateway.logs import configure_logging, new_request_id
+from gateway.customer_ids import CustomerIdHasher
+from gateway.logs import new_request_id
 from gateway.settings import Settings
+from gateway.upstreams.cardlytics import CardlyticsClient
+from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from schema import schema
@@ -40,7 +43,6 @@ def create_app(
             app.state.upstreams = await _open_upstreams(settings, transports, stack)
             yield
 
-    configure_logging(settings.log_level)
     app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestIdMiddleware)
 
@@ -60,7 +62,7 @@ def create_app(
         # still answers what does not depend on it.
         return {
             "status": "ready",
-            "upstreams": {http.name: http.breaker.state.value for http in upstreams.all()},
+            "upstreams": {http.name: http.breaker.state.value for http in upstreams.connections},
         }
 
     return app
@@ -95,19 +97,28 @@ async def _open_upstreams(
             request_id_header="X-CDLX-Request-Id" if name == "cardlytics" else None,
         )
 
+    cardlytics = http(
+        "cardlytics",
+        str(settings.cardlytics_base_url),
+        settings.cardlytics_connect_timeout_s,
+        settings.cardlytics_read_timeout_s,
+    )
+    clickbank = http(
+        "clickbank",
+        str(settings.clickbank_base_url),
+        settings.clickbank_connect_timeout_s,
+        settings.clickbank_read_timeout_s,
+    )
     return Upstreams(
-        cardlytics=http(
-            "cardlytics",
-            str(settings.cardlytics_base_url),
-            settings.cardlytics_connect_timeout_s,
-            settings.cardlytics_read_timeout_s,
+        cardlytics=CardlyticsClient.from_settings(cardlytics, settings),
+        clickbank=ClickBankTicketsClient(
+            clickbank,
+            api_key=settings.clickbank_api_key,
+            developer_key=settings.clickbank_developer_key,
+            max_pages=settings.clickbank_max_pages,
         ),
-        clickbank=http(
-            "clickbank",
-            str(settings.clickbank_base_url),
-            settings.clickbank_connect_timeout_s,
-            settings.clickbank_read_timeout_s,
-        ),
+        connections=(cardlytics, clickbank),
+        customer_ids=CustomerIdHasher(settings.customer_id_hmac_key.get_secret_value().encode()),
     )
 
 

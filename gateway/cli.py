@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from gateway.logs import configure_logging
 from gateway.settings import (
     SandboxSettings,
     Settings,
@@ -102,6 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     if sandbox_settings is not None and settings.mode == "live":
         print("rewards-gateway: --sandbox cannot be used with GATEWAY_MODE=live", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level)
     asyncio.run(_run_servers(settings, sandbox_settings))
     return 0
 
@@ -140,9 +142,14 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     settings = SandboxSettings(**overrides)
+    configure_logging("INFO")
     print(f"sandbox: http://{settings.host}:{settings.port}", file=sys.stderr)
     uvicorn.run(
-        create_sandbox_app(settings), host=settings.host, port=settings.port, access_log=False
+        create_sandbox_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
     )
     return 0
 

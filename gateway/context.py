@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from strawberry.fastapi import BaseContext
 
+from gateway.customer_ids import CustomerIdHasher
+from gateway.upstreams.cardlytics import CardlyticsClient
+from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 
 __all__ = ["Context", "Upstreams"]
@@ -13,13 +16,13 @@ __all__ = ["Context", "Upstreams"]
 
 @dataclass(frozen=True)
 class Upstreams:
-    """The long-lived upstream connections, opened in the app's lifespan."""
+    """The long-lived upstream clients, opened in the app's lifespan and shared by requests."""
 
-    cardlytics: UpstreamHTTP
-    clickbank: UpstreamHTTP
-
-    def all(self) -> tuple[UpstreamHTTP, ...]:
-        return (self.cardlytics, self.clickbank)
+    cardlytics: CardlyticsClient
+    clickbank: ClickBankTicketsClient
+    # The request cores underneath, for health and breaker state.
+    connections: tuple[UpstreamHTTP, ...]
+    customer_ids: CustomerIdHasher
 
 
 class Context(BaseContext):

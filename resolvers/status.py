@@ -16,5 +16,5 @@ class UpstreamStatusData:
 def upstream_statuses(context: Context) -> list[UpstreamStatusData]:
     return [
         UpstreamStatusData(name=http.name, breaker_state=http.breaker.state.value)
-        for http in context.upstreams.all()
+        for http in context.upstreams.connections
     ]
