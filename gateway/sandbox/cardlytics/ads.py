@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from gateway.sandbox.cardlytics.adcopy import ad_copy
-from gateway.sandbox.cardlytics.bodies import Problems, read_json_object
+from gateway.sandbox.cardlytics.bodies import Problems, is_one_of, read_json_object
 from gateway.sandbox.cardlytics.catalog import LOGO_BASE_URL
 from gateway.sandbox.cardlytics.model import AdSpec, AdState, Customer, iso, number
 from gateway.sandbox.cardlytics.request_ids import request_id
@@ -34,6 +34,7 @@ from gateway.sandbox.cardlytics.vocab import (
 __all__ = ["render_ad", "router"]
 
 EXPIRED_LOOKBACK = timedelta(days=120)
+_INT_MAX = 2**31 - 1  # "1 to int. max value": a Java int
 _LOGO_SIZES = {"large": 627, "small": 128}
 
 router = APIRouter()
@@ -80,13 +81,15 @@ def _parse(body: dict[str, Any]) -> AdQuery:
     channel = body.get("channel")
     if channel is None:
         problems.add("channel: is required")
-    elif channel not in CHANNELS:
+    elif not is_one_of(channel, CHANNELS):
         problems.add(f"channel: '{channel}' is not one of {', '.join(sorted(CHANNELS))}")
     max_ad_limit = body.get("maxAdLimit")
     if max_ad_limit is not None and (
-        isinstance(max_ad_limit, bool) or not isinstance(max_ad_limit, int) or max_ad_limit < 1
+        isinstance(max_ad_limit, bool)
+        or not isinstance(max_ad_limit, int)
+        or not 1 <= max_ad_limit <= _INT_MAX
     ):
-        problems.add("maxAdLimit: must be a positive integer")
+        problems.add(f"maxAdLimit: must be an integer from 1 to {_INT_MAX}")
     query = AdQuery(
         channel=str(channel),
         sections=_set(problems.choices(body, "sections", SECTIONS)),

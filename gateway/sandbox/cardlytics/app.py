@@ -36,9 +36,10 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     install_error_handlers(app)
     for module in (sessions, ads, events):
         app.include_router(module.router)
-    app.add_middleware(RequestIdMiddleware)
     control = SandboxControl(seed=settings.seed, error_body=injected_error_body)
     control.on_reset(simulator.reset)
     control.load_rules_json(settings.faults)
     install(app, control)
+    # Added last so it runs first: injected faults answer before any route and must echo the id.
+    app.add_middleware(RequestIdMiddleware)
     return app

@@ -1,8 +1,9 @@
 """Reading request bodies the way the real API does: strict JSON, every problem reported at once.
 
-Bodies are parsed from the raw bytes with ``json.loads`` (no NaN/Infinity), so the seeds' trailing
-commas are rejected with 400 ``HttpMessageNotReadable`` (C1#1, C2#1). Field checks collect their
-messages in ``Problems``; one 400 ``ValidationException`` then lists them all.
+Bodies are parsed from the raw bytes with ``json.loads``: no NaN/Infinity, no duplicate keys and
+nothing after the value, so the seeds' trailing commas are rejected with 400
+``HttpMessageNotReadable`` (C1#1, C2#1). Field checks collect their messages in ``Problems``; one
+400 ``ValidationException`` then lists them all.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gateway.sandbox.cardlytics.errors import CardlyticsError, not_readable, val
 __all__ = [
     "Problems",
     "identifier",
+    "is_one_of",
     "money",
     "read_json_object",
     "timestamp",
@@ -31,7 +33,9 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if media_type != "application/json":
         raise CardlyticsError.for_status(415)
     try:
-        value = json.loads(await request.body(), parse_constant=_reject_constant)
+        value = json.loads(
+            await request.body(), parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+        )
     except (ValueError, UnicodeDecodeError):
         raise not_readable() from None
     if not isinstance(value, dict):
@@ -41,6 +45,15 @@ async def read_json_object(request: Request) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves duplicate names to the parser; which value would win is exactly the kind of
+    # ambiguity a strict reading (C1#1) refuses, as Jackson does with STRICT_DUPLICATE_DETECTION.
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("duplicate object key")
+    return value
 
 
 class Problems:
@@ -82,6 +95,11 @@ class Problems:
             if value not in allowed:
                 self.add(f"{key}: '{value}' is not one of {', '.join(sorted(allowed))}")
         return values
+
+
+def is_one_of(value: Any, allowed: Collection[str]) -> bool:
+    """Membership that is safe for any JSON value (a list or object is not hashable)."""
+    return isinstance(value, str) and value in allowed
 
 
 def identifier(value: Any) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from gateway.sandbox.cardlytics.bodies import Problems, read_json_object, timestamp
+from gateway.sandbox.cardlytics.bodies import Problems, is_one_of, read_json_object, timestamp
 from gateway.sandbox.cardlytics.model import Customer
 from gateway.sandbox.cardlytics.request_ids import request_id
 from gateway.sandbox.cardlytics.sessions import CustomerDep
@@ -40,7 +40,7 @@ from gateway.sandbox.cardlytics.vocab import (
 
 __all__ = ["router"]
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 router = APIRouter()
 
@@ -90,22 +90,23 @@ class _EventChecker:
             return None
         before = len(self.problems.messages)
         event_id, name = item.get("clientEventId"), item.get("clientEvent")
-        if not isinstance(event_id, str) or not _GUID.match(event_id):
+        if not isinstance(event_id, str) or not _GUID.fullmatch(event_id):
             self.problems.add(f"{where}.clientEventId: must be a GUID")
         self._pair(item.get("clientEventType"), name, where)
         if timestamp(item.get("clientEventTimestamp")) is None:
             self.problems.add(f"{where}.clientEventTimestamp: must be an ISO-8601 date-time")
-        ad_id = self._metadata(item.get("clientEventMetadata"), name in AD_EVENTS, where)
+        for_an_ad = is_one_of(name, AD_EVENTS)
+        ad_id = self._metadata(item.get("clientEventMetadata"), for_an_ad, where)
         if len(self.problems.messages) > before:
             return None
         return ClientEvent(str(event_id), str(name), ad_id)
 
     def _pair(self, kind: Any, name: Any, where: str) -> None:
-        if kind not in CLIENT_EVENT_TYPES:
+        if not is_one_of(kind, CLIENT_EVENT_TYPES):
             self.problems.add(f"{where}.clientEventType: '{kind}' is not a ClientEventType")
-        if name not in CLIENT_EVENTS:
+        if not is_one_of(name, CLIENT_EVENTS):
             self.problems.add(f"{where}.clientEvent: '{name}' is not a ClientEvent")
-        elif kind in CLIENT_EVENT_TYPES and CLIENT_EVENTS[name] != kind:
+        elif is_one_of(kind, CLIENT_EVENT_TYPES) and CLIENT_EVENTS[name] != kind:
             self.problems.add(
                 f"{where}.clientEvent: '{name}' is a {CLIENT_EVENTS[name]} event, not {kind}"
             )
@@ -122,7 +123,7 @@ class _EventChecker:
         for key, allowed in (("section", SECTIONS), ("channel", CHANNELS)):
             if meta.get(key) is None and not for_an_ad:
                 continue
-            if meta.get(key) not in allowed:
+            if not is_one_of(meta.get(key), allowed):
                 self.problems.add(f"{where}.{key}: '{meta.get(key)}' is not a valid {key}")
         position = meta.get("displayPosition")
         if position is not None and (

@@ -4,6 +4,9 @@ Credentials are exactly ``{"clientId", "secret"}``; wrong or missing ones answer
 ``InternalServerError`` as seed 001 says (C2#3). The token is sent back as
 ``Authorization: Bearer <token>`` (Rewards Platform) or ``X-CDLX-Session-Token`` (legacy, B0), and
 with the same ``x-source-customer-id`` it was issued for; anything else is 401.
+
+``POST /_sandbox/tokens/expire`` (control plane) ends every session and makes every ad serve token
+read as expired, so a test can see the 401 / expired-token paths without waiting 15 minutes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from gateway.sandbox.cardlytics.model import Customer
 from gateway.sandbox.cardlytics.request_ids import request_id
 from gateway.sandbox.cardlytics.state import SimDep
 from gateway.sandbox.cardlytics.tokens import Session
+from gateway.sandbox.control import CONTROL_PREFIX
 from gateway.settings import SandboxSettings
 
 __all__ = ["NOT_ENROLLED", "CustomerDep", "SessionDep", "router"]
@@ -42,6 +46,12 @@ async def start_session(request: Request, sim: SimDep) -> dict[str, Any]:
     customer.has_session = True
     token = sim.sessions.issue(customer_id, customer.cardlytics_id)
     return {"sessionToken": token, "requestId": request_id()}
+
+
+@router.post(f"{CONTROL_PREFIX}/tokens/expire", status_code=204)
+async def expire_tokens(sim: SimDep) -> None:
+    sim.sessions.expire_all()
+    sim.serve_tokens.expire_all()
 
 
 def _credentials_match(body: dict[str, Any], settings: SandboxSettings) -> bool:

@@ -11,7 +11,7 @@ import base64
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import jwt
@@ -101,6 +101,14 @@ class ServeTokens:
 
     def get(self, token: str) -> ServeToken | None:
         return self._tokens.get(token)
+
+    def expire_all(self) -> None:
+        """Make every token read as expired (rather than unknown), as an hour passing would."""
+        now = time.time()
+        self._tokens = {
+            key: replace(token, expires_at=min(token.expires_at, now))
+            for key, token in self._tokens.items()
+        }
 
     def clear(self) -> None:
         self._tokens.clear()
