@@ -14,8 +14,10 @@ from pydantic import SecretStr
 
 from gateway.upstreams.clickbank import OutputFormat, TicketAction, TicketFilters, TicketStatus
 from gateway.upstreams.errors import (
+    UpstreamAuthenticationFailed,
     UpstreamMalformed,
     UpstreamNotAllowed,
+    UpstreamNotFound,
     UpstreamRateLimited,
     UpstreamRejected,
     UpstreamTimeout,
@@ -77,6 +79,64 @@ async def test_reopening_an_open_ticket_is_rejected_and_not_repeated(sandbox: Sa
     assert sandbox.calls("clickbank") == {f"PUT {TICKET_ROUTE}": 1}
 
 
+# --- not found (400 "... not found") ------------------------------------------------------
+
+
+async def test_returned_on_an_unknown_ticket_is_not_found(sandbox: Sandbox) -> None:
+    # the seed: 400 when the ticket is not found; the text tells it from other refusals
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamNotFound) as caught:
+            await client.mark_returned(UNKNOWN_TICKET)
+    assert (caught.value.status, caught.value.message) == (400, "Ticket not found")
+    assert calls_by_method(sandbox.calls("clickbank"), "POST") == 1
+
+
+async def test_returned_on_a_digital_purchase_is_rejected(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamRejected, match="not for a physical purchase"):
+            await client.mark_returned(PARTIAL_REFUND_TICKET)
+
+
+async def test_refund_preview_of_an_unknown_receipt_is_not_found(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamNotFound, match="not found"):
+            await client.refund_amounts("ZZZZ9999", "FULL")
+
+
+async def test_injected_404_is_not_found_and_not_retried(sandbox: Sandbox) -> None:
+    sandbox.faults("clickbank", {"match": GET_TICKET_CALLS, "error_status": 404})
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamNotFound):
+            await client.get_ticket(PARTIAL_REFUND_TICKET)
+    assert calls_by_method(sandbox.calls("clickbank"), "GET") == 1
+
+
+# --- credentials refused (403 with the credential named, or an injected 401) -----------------
+
+
+async def test_wrong_key_is_an_authentication_failure_not_retried(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url, api_key=WRONG_KEY) as client:
+        with pytest.raises(UpstreamAuthenticationFailed) as caught:
+            await client.get_ticket(PARTIAL_REFUND_TICKET)
+    assert caught.value.status == 403 and "Invalid credentials" in caught.value.message
+    assert sandbox.calls("clickbank") == {f"GET {TICKET_ROUTE}": 1}
+
+
+async def test_wrong_developer_key_is_an_authentication_failure(sandbox: Sandbox) -> None:
+    wrong_developer = SecretStr("DEV-" + "11" * 20)
+    async with clickbank_client(sandbox.clickbank_url, developer_key=wrong_developer) as client:
+        with pytest.raises(UpstreamAuthenticationFailed):
+            await client.count()
+
+
+async def test_injected_401_is_an_authentication_failure(sandbox: Sandbox) -> None:
+    sandbox.faults("clickbank", {"match": "GET /rest/1.3/tickets/count", "error_status": 401})
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamAuthenticationFailed):
+            await client.count()
+    assert sandbox.calls("clickbank") == {"GET /rest/1.3/tickets/count": 1}
+
+
 # --- not allowed (403) ----------------------------------------------------------------------
 
 
@@ -121,7 +181,7 @@ async def test_refused_keys_never_show_in_errors_or_logs(
     async with clickbank_client(
         sandbox.clickbank_url, api_key=WRONG_KEY, developer_key=DEVELOPER_KEY
     ) as client:
-        with pytest.raises(UpstreamNotAllowed) as caught:
+        with pytest.raises(UpstreamAuthenticationFailed) as caught:
             await client.count()
     secrets = (WRONG_KEY.get_secret_value(), DEVELOPER_KEY.get_secret_value())
     shown = f"{caught.value} {caught.value!r} {caplog.text}"
@@ -149,7 +209,7 @@ async def test_reads_wait_out_the_rate_limit(caplog: pytest.LogCaptureFixture) -
             counts = [await client.count(status="open") for _ in range(4)]
     assert len(set(counts)) == 1
     retried = [r for r in caplog.records if r.getMessage() == "upstream retry"]
-    assert retried and {getattr(r, "error") for r in retried} == {"UpstreamRateLimited"}
+    assert retried and {r.__dict__["error"] for r in retried} == {"UpstreamRateLimited"}
 
 
 # --- transport faults -----------------------------------------------------------------------

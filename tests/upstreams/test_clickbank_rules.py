@@ -69,7 +69,10 @@ INVALID: dict[str, tuple[Call, str]] = {
     ),
     "amount of zero": (create(refund_type="PARTIAL_AMOUNT", refund_amount="0"), "refund_amount"),
     "negative amount": (create(refund_type="PARTIAL_AMOUNT", refund_amount="-5"), "refund_amount"),
-    "amount as a float": (create(refund_type="PARTIAL_AMOUNT", refund_amount=9.99), "refund_amount"),
+    "amount as a float": (
+        create(refund_type="PARTIAL_AMOUNT", refund_amount=9.99),
+        "refund_amount",
+    ),
     "amount not a number": (
         create(refund_type="PARTIAL_AMOUNT", refund_amount="ten"),
         "refund_amount",

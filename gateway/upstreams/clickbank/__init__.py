@@ -2,16 +2,19 @@
 
 from gateway.upstreams.clickbank.client import (
     DEFAULT_MAX_PAGES,
+    DEFAULT_WINDOW_CONCURRENCY,
     ClickBankTicketsClient,
     OutputFormat,
 )
 from gateway.upstreams.clickbank.models import (
+    MoneyAmount,
     PartialRefundData,
     TicketComment,
     TicketData,
     TicketFilters,
     TicketPage,
 )
+from gateway.upstreams.clickbank.ranges import date_windows, split_filters
 from gateway.upstreams.clickbank.rules import TicketRequestInvalid
 from gateway.upstreams.clickbank.vocab import (
     REASONS,
@@ -27,9 +30,11 @@ from gateway.upstreams.clickbank.vocab import (
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
+    "DEFAULT_WINDOW_CONCURRENCY",
     "REASONS",
     "ClickBankTicketsClient",
     "CommentRole",
+    "MoneyAmount",
     "OutputFormat",
     "PartialRefundData",
     "RefundType",
@@ -44,4 +49,6 @@ __all__ = [
     "TicketSource",
     "TicketStatus",
     "TicketType",
+    "date_windows",
+    "split_filters",
 ]

@@ -2,8 +2,12 @@
 
 Error bodies are plain text whatever ``Accept`` said. 403 covers a bad key, a missing role, a
 ticket that does not exist or is not ours, partial refunds not enabled, and the rate limit; only
-the body tells them apart, so only the rate limit (which is safe to wait out) is singled out as
-retryable. 401 and 404 are not documented for tickets but are mapped rather than guessed at.
+the body tells them apart. Texts that plainly say which are singled out: the rate limit (safe to
+wait out, so retryable) and a refused credential (a configuration problem, not a per-ticket one).
+Any other 403 stays "not allowed", because "no such ticket" and "not yours" are one answer.
+A 400 that says something was not found (``returned`` on an unknown ticket, an unknown receipt)
+is "not found"; other 400s are refusals carrying the upstream's text. 401 and 404 are not
+documented for tickets but are mapped rather than guessed at.
 """
 
 from __future__ import annotations
@@ -31,6 +35,13 @@ UPSTREAM = "clickbank"
 MAX_MESSAGE = 300
 _RATE_LIMIT = re.compile(r"rate\s*limit", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
+# The wordings of a refused or missing key (the simulator's, and the usual servlet-container ones).
+_BAD_CREDENTIALS = re.compile(
+    r"invalid (?:credentials|api key|key)|missing authorization|authorization header"
+    r"|not authenticated|unauthori[sz]ed",
+    re.IGNORECASE,
+)
+_NOT_FOUND = re.compile(r"\bnot found\b|\bdoes not exist\b", re.IGNORECASE)
 NOT_ALLOWED = "not allowed: the ticket does not exist, is not ours, or the key lacks the role"
 
 
@@ -60,6 +71,10 @@ def _forbidden(response: httpx.Response, request_id: str) -> UpstreamError:
     text = error_text(response)
     if _RATE_LIMIT.search(text):
         return UpstreamRateLimited(UPSTREAM, text, status=403, request_id=request_id)
+    if _BAD_CREDENTIALS.search(text):
+        return UpstreamAuthenticationFailed(
+            UPSTREAM, f"credentials refused: {text}", status=403, request_id=request_id
+        )
     message = f"not allowed: {text}" if text else NOT_ALLOWED
     return UpstreamNotAllowed(UPSTREAM, message, status=403, request_id=request_id)
 
@@ -72,6 +87,8 @@ def _client_error(status: int, text: str, request_id: str) -> UpstreamError:
         408: (UpstreamTimeout, "request timeout"),
         429: (UpstreamRateLimited, "rate limit exceeded"),
     }
+    if status == 400 and _NOT_FOUND.search(text):
+        return UpstreamNotFound(UPSTREAM, text, status=status, request_id=request_id)
     if status in kinds:
         kind, default = kinds[status]
         # only a refusal carries the upstream's own words; the others say what happened

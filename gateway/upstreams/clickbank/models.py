@@ -28,7 +28,14 @@ from gateway.upstreams.clickbank.vocab import (
 )
 from gateway.upstreams.clickbank.wire import as_list
 
-__all__ = ["PartialRefundData", "TicketComment", "TicketData", "TicketFilters", "TicketPage"]
+__all__ = [
+    "MoneyAmount",
+    "PartialRefundData",
+    "TicketComment",
+    "TicketData",
+    "TicketFilters",
+    "TicketPage",
+]
 
 logger = logging.getLogger("gateway.upstreams.clickbank")
 
@@ -67,6 +74,14 @@ def _money(value: Any) -> Decimal | None:
     if not amount.is_finite():
         raise ValueError("expected a finite amount")
     return amount
+
+
+def _currency(value: Any) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, str) and len(value.strip()) == 3 and value.strip().isalpha():
+        return value.strip().upper()
+    raise ValueError("expected an ISO-4217 currency code")
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -109,6 +124,7 @@ def _comments(value: Any) -> Any:
 Text = Annotated[str | None, BeforeValidator(_text)]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
+Currency = Annotated[str | None, BeforeValidator(_currency)]
 
 
 class _Model(BaseModel):
@@ -157,15 +173,59 @@ class TicketData(_Model):
     update_time: Timestamp = Field(default=None, validation_alias="updateTime")
     source: Annotated[TicketSource | str | None, BeforeValidator(_enum(TicketSource))] = None
 
+    # ``refundAmount`` carries no currency: it is a percentage for PARTIAL_PERCENT and an amount
+    # in the customer's purchase currency for PARTIAL_AMOUNT (seed), which the ticket does not
+    # name. These say which it is, so nobody shows a percentage as money.
+    @property
+    def refund_percent(self) -> Decimal | None:
+        if self.refund_type is RefundType.PARTIAL_PERCENT:
+            return self.refund_amount
+        return None
+
+    @property
+    def refund_in_customer_currency(self) -> Decimal | None:
+        if self.refund_type is RefundType.PARTIAL_AMOUNT:
+            return self.refund_amount
+        return None
+
+
+class MoneyAmount(_Model):
+    """An exact amount and the currency it is in."""
+
+    amount: Decimal
+    currency: str
+
 
 class PartialRefundData(_Model):
-    """What a refund of a given type and amount would give back, in three currencies."""
+    """What a refund of a given type and amount would give back, in three currencies.
+
+    The raw fields are as the API sends them (each may be missing); ``usd``, ``customer`` and
+    ``product`` pair each amount with its currency, and are None unless both are known.
+    """
 
     usd_amount: Money = Field(default=None, validation_alias="usdAmount")
     customer_amount: Money = Field(default=None, validation_alias="customerAmount")
-    customer_currency: Text = Field(default=None, validation_alias="customerCurrency")
+    customer_currency: Currency = Field(default=None, validation_alias="customerCurrency")
     product_amount: Money = Field(default=None, validation_alias="productAmount")
-    product_currency: Text = Field(default=None, validation_alias="productCurrency")
+    product_currency: Currency = Field(default=None, validation_alias="productCurrency")
+
+    @property
+    def usd(self) -> MoneyAmount | None:
+        return _money_amount(self.usd_amount, "USD")
+
+    @property
+    def customer(self) -> MoneyAmount | None:
+        return _money_amount(self.customer_amount, self.customer_currency)
+
+    @property
+    def product(self) -> MoneyAmount | None:
+        return _money_amount(self.product_amount, self.product_currency)
+
+
+def _money_amount(amount: Decimal | None, currency: str | None) -> MoneyAmount | None:
+    if amount is None or currency is None:
+        return None
+    return MoneyAmount(amount=amount, currency=currency)
 
 
 class TicketPage(_Model):

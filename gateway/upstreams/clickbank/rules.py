@@ -22,6 +22,7 @@ from gateway.upstreams.clickbank.vocab import (
 )
 
 __all__ = [
+    "DATE_FIELD_PAIRS",
     "MAX_DATE_RANGE",
     "MAX_URL_LENGTH",
     "Amount",
@@ -35,6 +36,7 @@ __all__ = [
     "create_params",
     "list_params",
     "order_receipt",
+    "parse_date",
     "refund_amounts_params",
     "reopen_params",
     "ticket_id",
@@ -51,7 +53,7 @@ CENT = Decimal("0.01")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TICKET_ID = re.compile(r"[0-9]{1,19}")
 _UNSAFE_IN_RECEIPT = re.compile(r"[\s/?#%\\]")
-_DATE_PAIRS = (
+DATE_FIELD_PAIRS = (
     ("create_date_from", "create_date_to", "createDateFrom", "createDateTo"),
     ("update_date_from", "update_date_to", "updateDateFrom", "updateDateTo"),
     ("close_date_from", "close_date_to", "closeDateFrom", "closeDateTo"),
@@ -260,14 +262,14 @@ def count_params(type: str | None, status: str | None, receipt: str | None) -> P
 
 def list_params(filters: TicketFilters) -> Params:
     params = count_params(filters.type, filters.status, filters.receipt)
-    for from_field, to_field, from_param, to_param in _DATE_PAIRS:
+    for from_field, to_field, from_param, to_param in DATE_FIELD_PAIRS:
         start, end = getattr(filters, from_field), getattr(filters, to_field)
         if start is None and end is None:
             continue
         if start is None or end is None:
             missing = from_field if start is None else to_field
             raise TicketRequestInvalid(missing, "date ranges need both ends")
-        first, last = _date(start, from_field), _date(end, to_field)
+        first, last = parse_date(start, from_field), parse_date(end, to_field)
         if last < first:
             raise TicketRequestInvalid(to_field, "is before the start of the range")
         if last - first > MAX_DATE_RANGE:
@@ -276,7 +278,8 @@ def list_params(filters: TicketFilters) -> Params:
     return params
 
 
-def _date(value: date | str, field: str) -> date:
+# A filter date: a ``date`` (a ``datetime`` counts by its day) or ``yyyy-mm-dd`` text.
+def parse_date(value: date | str, field: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
