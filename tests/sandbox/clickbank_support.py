@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from defusedxml import ElementTree as SafeET
 
 from gateway.settings import SANDBOX_DEFAULTS
 from tests.support.sandbox import Sandbox
@@ -150,8 +151,14 @@ class Schema:
     enums: dict[str, set[str]]  # simple type -> values
 
 
+def parse_xml(text: bytes) -> ET.Element:
+    """Parse a simulator answer without trusting it (no entities, no external references)."""
+    root: ET.Element = SafeET.fromstring(text)
+    return root
+
+
 def parse_schema(text: bytes) -> Schema:
-    root = ET.fromstring(text)
+    root = parse_xml(text)
     roots = {e.get("name", ""): e.get("type", "") for e in root.findall(f"{XS}element")}
     sequences = {
         ct.get("name", ""): [
