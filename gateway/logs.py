@@ -57,7 +57,8 @@ def current_request_id() -> str | None:
 
 
 class _JsonFormatter(logging.Formatter):
-    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+    # color_message: uvicorn's ANSI-coloured copy of msg, noise in a JSON line.
+    _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
