@@ -31,12 +31,12 @@ def ad_copy(spec: AdSpec) -> dict[str, str]:
     else:
         pre = f"Earn {earn} Cash when you spend {_money(reward.min_spend)} or more at {merchant}!"
         reward_copy = pre[:-1] + "."
-    return {
-        "headline": f"{earn} Cash Back",
+    return {  # the seed's keys, in the seed's order
         "preMessage": pre,
         "rewardCopy": reward_copy,
         "postMessage": f"{reward_copy}<br/><br/>{terms}",
         "thankYouMessage": f"Thank you for your {merchant} purchase.",
+        "headline": f"{earn} Cash Back",
         "shortPreMessage": f"Earn {earn} Cash!",
         "termsAndConditions": terms,
     }
