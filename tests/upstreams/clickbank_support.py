@@ -52,6 +52,7 @@ async def clickbank_client(
     read_timeout_s: float = 5.0,
     transport: httpx.AsyncBaseTransport | None = None,
     on_request: Callable[[httpx.Request], Awaitable[None]] | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> AsyncIterator[ClickBankTicketsClient]:
     hooks: Mapping[str, list[Callable[..., Any]]] = {"request": [on_request] if on_request else []}
     async with httpx.AsyncClient(
@@ -60,9 +61,12 @@ async def clickbank_client(
         transport=transport,
         event_hooks=hooks,
     ) as client:
-        # a breaker that never opens: these tests are about one call, not about health
+        # by default a breaker that never opens: most tests are about one call, not about health
         http = UpstreamHTTP(
-            "clickbank", client, retry=retry, breaker=CircuitBreaker(failure_threshold=1000)
+            "clickbank",
+            client,
+            retry=retry,
+            breaker=breaker or CircuitBreaker(failure_threshold=1000),
         )
         yield ClickBankTicketsClient(
             http, api_key=api_key, developer_key=developer_key, output=output

@@ -23,10 +23,11 @@ from gateway.upstreams.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstreams.resilience import RetryPolicy
+from gateway.upstreams.resilience import BreakerState, CircuitBreaker, RetryPolicy
 from tests.conftest import running_sandbox
 from tests.support.sandbox import Sandbox
 from tests.upstreams.clickbank_support import (
+    API_KEY,
     BUSY_WEEK,
     CLOSED_TECH_TICKET,
     DEVELOPER_KEY,
@@ -312,3 +313,67 @@ async def test_truncated_list_page_is_malformed_and_not_repeated(sandbox: Sandbo
         with pytest.raises(UpstreamMalformed):
             await client.list_page(BUSY_WEEK_FILTER)
     assert sandbox.calls("clickbank") == {LIST_CALL: 1}
+
+
+# --- circuit breaker ------------------------------------------------------------------------
+
+
+async def test_breaker_opens_fails_fast_and_recovers(sandbox: Sandbox) -> None:
+    # given an upstream failing every call, and a breaker that opens after two failures
+    sandbox.faults("clickbank", {"match": GET_TICKET_CALLS, "error_status": 503})
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout_s=0.3)
+    async with clickbank_client(sandbox.clickbank_url, retry=NO_RETRIES, breaker=breaker) as client:
+        for _ in range(2):
+            with pytest.raises(UpstreamUnavailable) as caught:
+                await client.get_ticket(PARTIAL_REFUND_TICKET)
+            assert caught.value.status == 503
+        # when the breaker is open
+        with pytest.raises(UpstreamUnavailable, match="circuit open") as fast:
+            await client.get_ticket(PARTIAL_REFUND_TICKET)
+        # then nothing was sent for the third call
+        assert fast.value.status is None
+        assert calls_by_method(sandbox.calls("clickbank"), "GET") == 2
+        # and once the upstream is back and the reset time has passed, one trial closes it
+        sandbox.faults("clickbank")
+        await asyncio.sleep(0.35)
+        ticket = await client.get_ticket(PARTIAL_REFUND_TICKET)
+    assert ticket.ticket_id == PARTIAL_REFUND_TICKET
+    assert breaker.state is BreakerState.CLOSED
+
+
+async def test_refusals_do_not_open_the_breaker(sandbox: Sandbox) -> None:
+    # a 400 / 403 is an answer about the request, not about the upstream's health
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout_s=60)
+    async with clickbank_client(sandbox.clickbank_url, breaker=breaker) as client:
+        with pytest.raises(UpstreamNotAllowed):
+            await client.get_ticket(FOREIGN_TICKET)
+        with pytest.raises(UpstreamRejected):
+            await client.reopen(OPEN_TECH_TICKET, "Again")
+        assert (await client.get_ticket(PARTIAL_REFUND_TICKET)).ticket_id == PARTIAL_REFUND_TICKET
+    assert breaker.state is BreakerState.CLOSED
+
+
+# --- nothing secret in logs -------------------------------------------------------------------
+
+
+async def test_keys_never_reach_the_logs(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given every logger at its most talkative (httpx and httpcore included)
+    caplog.set_level(logging.DEBUG)
+    sandbox.faults("clickbank", {"match": LIST_CALL, "error_status": 503, "times": 1})
+    async with clickbank_client(
+        sandbox.clickbank_url, api_key=API_KEY, developer_key=DEVELOPER_KEY
+    ) as client:
+        # when successes, a retried failure and a refusal are all logged
+        await client.create_ticket(DIGITAL_RECEIPT, "tech", "ticket.type.tech_support.1")
+        await client.list_page(BUSY_WEEK_FILTER)
+        with pytest.raises(UpstreamRejected):
+            await client.reopen(OPEN_TECH_TICKET, "Again")
+    # then the records were written, and no key is in any of them, formatted or raw
+    assert any(r.getMessage() == "upstream call" for r in caplog.records)
+    assert any(r.getMessage() == "upstream retry" for r in caplog.records)
+    secrets = (API_KEY.get_secret_value(), DEVELOPER_KEY.get_secret_value())
+    everything = caplog.text + "".join(repr(vars(r)) for r in caplog.records)
+    assert not any(secret in everything for secret in secrets)
+    assert "Authorization" not in everything

@@ -18,6 +18,7 @@ from gateway.upstreams.clickbank import (
     TicketFilters,
     TicketStatus,
     TicketType,
+    split_filters,
 )
 from tests.support.sandbox import Sandbox
 from tests.upstreams.clickbank_support import (
@@ -317,3 +318,96 @@ async def test_xml_create_with_one_comment(sandbox: Sandbox) -> None:
         ticket = await client.create_ticket(DIGITAL_RECEIPT, "tech", TECH_REASON)
     # one <comments> element, no wrapper: still a tuple of one
     assert len(ticket.comments) == 1 and ticket.comments[0].action is TicketAction.OPENED
+
+
+# --- every list filter, page sizes, ranges longer than 7 days --------------------------------
+
+
+async def test_list_with_every_filter(sandbox: Sandbox) -> None:
+    # given the busy week's closed refunds, and the receipt prefix of one of them
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        week = (await client.list_all(BUSY_WEEK_FILTER)).tickets
+        closed_refunds = [
+            t for t in week if t.type is TicketType.REFUND and t.status is TicketStatus.CLOSED
+        ]
+        assert closed_refunds and closed_refunds[0].receipt
+        prefix = closed_refunds[0].receipt[:4]
+        sandbox.reset_calls("clickbank")
+        sent: list[httpx.URL] = []
+
+        async def record(request: httpx.Request) -> None:
+            sent.append(request.url)
+
+        # when every filter is given at once
+        filters = TicketFilters(
+            type="rfnd",
+            status="closed",
+            receipt=prefix + "%",
+            create_date_from=BUSY_WEEK[0],
+            create_date_to=BUSY_WEEK[1],
+            update_date_from="2024-09-09",
+            update_date_to="2024-09-16",
+            close_date_from="2024-09-09",
+            close_date_to="2024-09-15",
+        )
+        async with clickbank_client(sandbox.clickbank_url, on_request=record) as filtered:
+            found = (await filtered.list_all(filters)).tickets
+    # then each went out as its documented parameter
+    assert dict(sent[0].params) == {
+        "type": "rfnd",
+        "status": "closed",
+        "receipt": prefix + "%",
+        "createDateFrom": "2024-09-09",
+        "createDateTo": "2024-09-15",
+        "updateDateFrom": "2024-09-09",
+        "updateDateTo": "2024-09-16",
+        "closeDateFrom": "2024-09-09",
+        "closeDateTo": "2024-09-15",
+    }
+    # and the answer is exactly the week's tickets that match all of them
+    expected = {
+        t.ticket_id
+        for t in closed_refunds
+        if t.receipt
+        and t.receipt.startswith(prefix)
+        and t.update_time is not None
+        and date(2024, 9, 9) <= t.update_time.date() <= date(2024, 9, 16)
+        and t.closed_date is not None
+        and date(2024, 9, 9) <= t.closed_date.date() <= date(2024, 9, 15)
+    }
+    assert expected and {t.ticket_id for t in found} == expected
+
+
+async def test_pages_hold_at_most_100_rows(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        pages = [await client.list_page(BUSY_WEEK_FILTER, page=n) for n in (1, 2, 3)]
+    assert [(len(p.tickets), p.has_more) for p in pages] == [(100, True), (100, True), (50, False)]
+    ids = [t.ticket_id for p in pages for t in p.tickets]
+    assert len(set(ids)) == BUSY_WEEK_TICKETS  # no row on two pages
+
+
+async def test_list_range_over_four_months_is_every_ticket_once(sandbox: Sandbox) -> None:
+    # given four months of sample tickets (all of ours); the API takes 7 days per search
+    summer = TicketFilters(create_date_from="2024-06-01", create_date_to="2024-09-30")
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        total = await client.count()
+        # when
+        merged = await client.list_range(summer, concurrency=3)
+        # then it equals the weeks fetched one by one, in order, each ticket once
+        one_by_one = [
+            t for window in split_filters(summer) for t in (await client.list_all(window)).tickets
+        ]
+    assert [t.ticket_id for t in merged.tickets] == [t.ticket_id for t in one_by_one]
+    assert len(merged.tickets) == len({t.ticket_id for t in merged.tickets}) == total
+    assert len(split_filters(summer)) == 18 and merged.has_more is False
+    assert all(
+        t.opened_date is not None and date(2024, 6, 1) <= t.opened_date.date() <= date(2024, 9, 30)
+        for t in merged.tickets
+    )
+
+
+async def test_list_range_within_7_days_is_one_search(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        ranged = await client.list_range(BUSY_WEEK_FILTER)
+    assert len(ranged.tickets) == BUSY_WEEK_TICKETS
+    assert sandbox.calls("clickbank") == {LIST_CALL: 3}
