@@ -4,11 +4,14 @@
   a customer-specific ranking; about a third ACTIVATED, some SERVED, the rest NEW; ~10% PARKED;
   AUTO_ACTIVATED ads start ACTIVATED. ``no-user-available`` gets only the 6-ad welcome basket.
 - Linking: three in four customer ids have a linked card (decided by the id alone, not the seed),
-  with one or two accounts; the others have none until they start a link.
+  with one or two accounts; the others have none until they start a link. The sample ids
+  ``customer-linked`` and ``customer-unlinked`` (raw, or as the gateway sends them: HMAC-SHA-256
+  with the sandbox key) are always linked and never linked, so docs and tests can rely on them.
 - History (linked customers only): a purchase and a redemption on up to four activated offers
   (settled three days after the purchase, so recent ones are still pending; single-use offers then
   read FULLY_REDEEMED, pending ones PROCESSING), and up to two more purchases on activated offers
-  that earned nothing: the "missing reward" a support ticket is about.
+  that earned nothing: the "missing reward" a support ticket is about; and, when an offer allows,
+  one purchase just below an activated offer's minimum spend (not eligible).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import random
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from gateway.sandbox.cardlytics.catalog import WINDOWS, Catalog
 from gateway.sandbox.cardlytics.model import (
@@ -46,27 +50,46 @@ from gateway.settings import SANDBOX_DEFAULTS
 
 __all__ = [
     "LINKED",
+    "LINKED_RAW_ID",
+    "LINKING_INITIATED",
     "UNENROLLED_RAW_ID",
+    "UNLINKED_RAW_ID",
     "build_customer",
     "cardlytics_customer_id",
     "digits",
     "is_linked",
     "new_id",
+    "sample_id",
     "sample_unenrolled_ids",
 ]
 
 LINKED = "Linked"
+LINKING_INITIATED = "LinkingInitiated"
 #: A raw customer id that is not enrolled; the gateway sends its HMAC (sandbox key).
 UNENROLLED_RAW_ID = "customer-not-enrolled"
+LINKED_RAW_ID = "customer-linked"
+UNLINKED_RAW_ID = "customer-unlinked"
 
 _DAY = timedelta(days=1)
 _REWARDED, _UNREWARDED = 4, 2
 _SETTLEMENT_DELAY = 3 * _DAY
+_SMALL_SPEND_GAP = Decimal("1.00")
+
+
+def sample_id(raw_id: str) -> str:
+    """``raw_id`` as the gateway sends it in sandbox mode: HMAC-SHA-256 hex, sandbox key."""
+    key = SANDBOX_DEFAULTS.customer_id_hmac_key.encode()
+    return hmac.new(key, raw_id.encode(), hashlib.sha256).hexdigest()
 
 
 def sample_unenrolled_ids() -> frozenset[str]:
-    key = SANDBOX_DEFAULTS.customer_id_hmac_key.encode()
-    return frozenset({hmac.new(key, UNENROLLED_RAW_ID.encode(), hashlib.sha256).hexdigest()})
+    return frozenset({sample_id(UNENROLLED_RAW_ID)})
+
+
+@cache
+def _fixed_links() -> dict[str, bool]:
+    fixed = {LINKED_RAW_ID: True, UNLINKED_RAW_ID: False}
+    return fixed | {sample_id(raw): linked for raw, linked in fixed.items()}
 
 
 def cardlytics_customer_id(customer_id: str) -> str:
@@ -78,6 +101,8 @@ def cardlytics_customer_id(customer_id: str) -> str:
 def is_linked(customer_id: str) -> bool:
     if customer_id == ANONYMOUS:
         return False
+    if customer_id in _fixed_links():
+        return _fixed_links()[customer_id]
     return int(hashlib.sha256(f"link:{customer_id}".encode()).hexdigest()[:8], 16) % 4 != 0
 
 
@@ -158,6 +183,19 @@ def _sample_history(
                 PROCESSING if redemption.pending else FULLY_REDEEMED if single_use else None
             )
     customer.redemptions.sort(key=lambda r: r.date)
+    below_minimum = [
+        (spec, state)
+        for spec, state in activated[_REWARDED + _UNREWARDED :]
+        if not spec.reward.metered and spec.reward.min_spend >= _SMALL_SPEND_GAP * 5
+    ]
+    if below_minimum:
+        spec, state = below_minimum[0]
+        assert state.activated_at is not None
+        bought = _between(rng, state.activated_at, max(state.activated_at, anchor - _DAY))
+        spend = spec.reward.min_spend - _SMALL_SPEND_GAP
+        account = rng.choice(customer.accounts)
+        txn = Transaction(digits(rng, 10), spec.ad_id, account.account_id, spend, bought)
+        customer.transactions[txn.transaction_id] = txn
 
 
 def _redemption(

@@ -117,6 +117,7 @@ class AccountLink:
     provider: str
     created: datetime
     accounts: list[Account] = field(default_factory=list)
+    redirect_uri: str | None = None
 
 
 @dataclass(frozen=True)

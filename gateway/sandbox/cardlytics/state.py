@@ -16,9 +16,9 @@ from fastapi import Depends, Request
 from gateway.sandbox.cardlytics.background import Background
 from gateway.sandbox.cardlytics.catalog import build_catalog
 from gateway.sandbox.cardlytics.data import build_customer, sample_unenrolled_ids
-from gateway.sandbox.cardlytics.model import AdSpec, Customer, Redemption, Ticket
+from gateway.sandbox.cardlytics.model import AccountLink, AdSpec, Customer, Redemption, Ticket
 from gateway.sandbox.cardlytics.tokens import ServeTokens, SessionTokens
-from gateway.sandbox.cardlytics.webhooks import WebhookSender
+from gateway.sandbox.cardlytics.webhooks import Delivery, WebhookSender
 from gateway.settings import SandboxSettings
 
 __all__ = ["SimDep", "Simulator", "get_simulator"]
@@ -42,6 +42,8 @@ class Simulator:
         self.unenrolled: set[str] = set(sample_unenrolled_ids())
         self.tickets: dict[str, Ticket] = {}
         self.ticket_ids = itertools.count(_FIRST_CDLX_TICKET_ID)
+        # The last RTM delivery about each redemption: the next one waits for it (in order).
+        self.last_rtm: dict[str, Delivery] = {}
 
     def customer(self, customer_id: str) -> Customer:
         customer = self.customers.get(customer_id)
@@ -52,6 +54,12 @@ class Simulator:
 
     def ad(self, ad_id: str) -> AdSpec:
         return self.catalog.ads[ad_id]
+
+    def find_link(self, link_id: str) -> tuple[Customer, AccountLink] | None:
+        for customer in self.customers.values():
+            if link_id in customer.links:
+                return customer, customer.links[link_id]
+        return None
 
     def find_redemption(self, redemption_id: str) -> tuple[Customer, Redemption] | None:
         for customer in self.customers.values():

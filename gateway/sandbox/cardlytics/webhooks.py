@@ -6,7 +6,9 @@ connection error after each delay of ``webhook_retry_schedule_s``, then given up
 ``Authorization: Bearer <JWT>``, RS256, claims ``iss="cardlytics"``, ``iat``, ``exp`` (5 min),
 ``jti`` and ``sub`` = hex SHA-256 of the exact body bytes. The key comes from
 ``webhook_signing_key_pem`` or is generated on first use; its public half is served for receivers.
-Every delivery stays in ``log`` (newest last) for ``GET /_sandbox/deliveries``.
+Every delivery stays in ``log`` (newest last) for ``GET /_sandbox/deliveries``. ``finished`` is
+set once a delivery is settled either way, so a flow can hold its next update until the previous
+one is through: a receiver never sees a ticket's close before its processing result.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Delivery:
     body: bytes
     state: State = "pending"
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def settle(self, state: State) -> None:
+        self.state = state
+        self.finished.set()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,23 +95,28 @@ class WebhookSender:
             .decode()
         )
 
-    def send(self, kind: Kind, payload: dict[str, Any]) -> Delivery:
+    def send(
+        self, kind: Kind, payload: dict[str, Any], *, after: Delivery | None = None
+    ) -> Delivery:
+        """Queue ``payload`` (serialised now); with ``after``, first wait until that one settles."""
         body = json.dumps(payload, separators=(",", ":")).encode()
         delivery = Delivery(str(uuid.uuid4()), kind, self.url, body)
         self.log.append(delivery)
         if delivery.url is None:
-            delivery.state = "no-webhook"
+            delivery.settle("no-webhook")
         else:
-            self._background.spawn(self._deliver(delivery, delivery.url))
+            self._background.spawn(self._deliver(delivery, delivery.url, after))
         return delivery
 
-    async def _deliver(self, delivery: Delivery, url: str) -> None:
+    async def _deliver(self, delivery: Delivery, url: str, after: Delivery | None) -> None:
+        if after is not None:
+            await after.finished.wait()
         for delay in (0.0, *self._schedule):
             await asyncio.sleep(delay)
             if await self._attempt(delivery, url):
-                delivery.state = "delivered"
+                delivery.settle("delivered")
                 return
-        delivery.state = "failed"
+        delivery.settle("failed")
 
     async def _attempt(self, delivery: Delivery, url: str) -> bool:
         attempt: dict[str, Any] = {"at": iso(datetime.now(UTC)), "status": None, "error": None}
@@ -136,6 +148,10 @@ class WebhookSender:
         if self._client is None:
             self._client = httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False)
         return self._client
+
+    def set_url(self, url: str | None) -> None:
+        """Where later deliveries go; ones already under way keep the URL they started with."""
+        self.url = url
 
     def reset(self) -> None:
         self.url = self._default_url
