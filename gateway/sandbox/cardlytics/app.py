@@ -7,7 +7,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from gateway.sandbox.cardlytics import ads, events, sessions
+from gateway.sandbox.cardlytics import (
+    ads,
+    controls,
+    events,
+    linking,
+    profile,
+    sessions,
+    tickets,
+)
 from gateway.sandbox.cardlytics.errors import injected_error_body, install_error_handlers
 from gateway.sandbox.cardlytics.request_ids import RequestIdMiddleware
 from gateway.sandbox.cardlytics.state import Simulator
@@ -34,7 +42,7 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     )
     app.state.simulator = simulator
     install_error_handlers(app)
-    for module in (sessions, ads, events):
+    for module in (sessions, ads, events, linking, profile, tickets, controls):
         app.include_router(module.router)
     control = SandboxControl(seed=settings.seed, error_body=injected_error_body)
     control.on_reset(simulator.reset)
