@@ -263,6 +263,15 @@ def test_unknown_paths_and_methods_are_plain_text(sandbox: Sandbox) -> None:
     assert_plain_text_error(api.call("DELETE", f"/{OPEN_TECH_TICKET}"), 405)
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize("path", ["/list", "/count", "/schema", "/partialRefundDataSchema"])
+def test_literal_paths_win_over_ids_and_receipts(sandbox: Sandbox, method: str, path: str) -> None:
+    # JAX-RS matches the literal segment first, then finds no such method on it.
+    response = tickets_api(sandbox).call(method, path, params={"comment": "x"})
+    assert_plain_text_error(response, 405)
+    assert response.headers["allow"] == "GET"
+
+
 # --- request conventions ---
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from gateway.sandbox.clickbank import actions, describe
 from gateway.sandbox.clickbank.auth import Role, authorize
@@ -54,6 +55,16 @@ async def prelude(request: Request) -> None:
 
 
 router = APIRouter(prefix=PREFIX, dependencies=[Depends(prelude)])
+
+
+async def method_not_allowed() -> Response:
+    raise HTTPException(405, "Method Not Allowed", headers={"Allow": "GET"})
+
+
+# JAX-RS picks the resource by path before method, so ``PUT /list`` or ``POST /count`` is a 405
+# rather than a PUT on ticket "list" or a ticket for receipt "count", as Starlette would route it.
+for _literal in ("/list", "/count", "/schema", "/partialRefundDataSchema"):
+    router.add_api_route(_literal, method_not_allowed, methods=["POST", "PUT", "DELETE"])
 
 
 @router.get("", response_class=HTMLResponse)
