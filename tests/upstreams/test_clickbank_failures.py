@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -26,6 +27,7 @@ from gateway.upstreams.errors import (
 from gateway.upstreams.resilience import BreakerState, CircuitBreaker, RetryPolicy
 from tests.conftest import running_sandbox
 from tests.support.sandbox import Sandbox
+from tests.support.servers import free_port
 from tests.upstreams.clickbank_support import (
     API_KEY,
     BUSY_WEEK,
@@ -40,6 +42,7 @@ from tests.upstreams.clickbank_support import (
     OPEN_TECH_TICKET,
     PARTIAL_REFUND_RECEIPT,
     PARTIAL_REFUND_TICKET,
+    PHYSICAL_REFUND_TICKET,
     READ_ONLY_KEY,
     TICKET_ROUTE,
     UNKNOWN_TICKET,
@@ -289,12 +292,13 @@ async def test_reopen_after_a_503_looks_then_sends_again(sandbox: Sandbox) -> No
 
 
 async def test_hang_beyond_the_read_timeout_is_a_timeout(sandbox: Sandbox) -> None:
-    sandbox.faults("clickbank", {"match": GET_TICKET_CALLS, "hang_s": 1})
+    sandbox.faults("clickbank", {"match": GET_TICKET_CALLS, "hang_s": 0.5})
     async with clickbank_client(
         sandbox.clickbank_url, retry=NO_RETRIES, read_timeout_s=0.2
     ) as client:
         with pytest.raises(UpstreamTimeout):
             await client.get_ticket(PARTIAL_REFUND_TICKET)
+    await asyncio.sleep(0.5)  # let the hung call end here, not in the next test's counts
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
@@ -377,3 +381,36 @@ async def test_keys_never_reach_the_logs(
     everything = caplog.text + "".join(repr(vars(r)) for r in caplog.records)
     assert not any(secret in everything for secret in secrets)
     assert "Authorization" not in everything
+
+
+async def test_create_that_timed_out_is_not_sent_again(sandbox: Sandbox) -> None:
+    # the POST may have opened the ticket: a second one could open another
+    sandbox.faults("clickbank", {"match": CREATE_CALLS, "hang_s": 0.5, "times": 1})
+    async with clickbank_client(sandbox.clickbank_url, read_timeout_s=0.2) as client:
+        with pytest.raises(UpstreamTimeout):
+            await client.create_ticket(DIGITAL_RECEIPT, "rfnd", REFUND_REASON, refund_type="FULL")
+    # the simulator counts a call when it has answered: wait out the hang (and so keep it
+    # from landing in the next test's counts), then look
+    await asyncio.sleep(0.6)
+    assert calls_by_method(sandbox.calls("clickbank"), "POST") == 1
+
+
+async def test_returned_is_not_repeated_after_a_503(sandbox: Sandbox) -> None:
+    sandbox.faults("clickbank", {"match": CREATE_CALLS, "error_status": 503, "times": 1})
+    async with clickbank_client(sandbox.clickbank_url) as client:
+        with pytest.raises(UpstreamUnavailable):
+            await client.mark_returned(PHYSICAL_REFUND_TICKET)
+    assert calls_by_method(sandbox.calls("clickbank"), "POST") == 1
+
+
+async def test_nobody_listening_is_unavailable_after_every_read_attempt() -> None:
+    attempts: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        attempts.append(request)
+
+    closed_port = f"http://127.0.0.1:{free_port()}/clickbank/rest/1.3"
+    async with clickbank_client(closed_port, on_request=record) as client:
+        with pytest.raises(UpstreamUnavailable, match="connection failed"):
+            await client.count()
+    assert len(attempts) == 3  # FAST_RETRIES: a read is repeated

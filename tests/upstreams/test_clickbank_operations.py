@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import defusedxml.ElementTree as SafeET
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from gateway.upstreams.clickbank import (
+    PartialRefundData,
     RefundType,
     TicketAction,
+    TicketComment,
+    TicketData,
     TicketFilters,
     TicketStatus,
     TicketType,
@@ -411,3 +416,52 @@ async def test_list_range_within_7_days_is_one_search(sandbox: Sandbox) -> None:
         ranged = await client.list_range(BUSY_WEEK_FILTER)
     assert len(ranged.tickets) == BUSY_WEEK_TICKETS
     assert sandbox.calls("clickbank") == {LIST_CALL: 3}
+
+
+# --- the published schemas --------------------------------------------------------------------
+
+
+def _xsd_fields(xsd: str, type_name: str) -> list[str]:
+    root = SafeET.fromstring(xsd.encode())
+    ns = {"xs": "http://www.w3.org/2001/XMLSchema"}
+    complex_type = root.find(f"xs:complexType[@name='{type_name}']", ns)
+    assert complex_type is not None
+    return [e.attrib["name"] for e in complex_type.iterfind("xs:sequence/xs:element", ns)]
+
+
+def _wire_names(model: type[BaseModel]) -> set[str]:
+    return {str(f.validation_alias or name) for name, f in model.model_fields.items()}
+
+
+async def test_the_models_read_every_element_the_schemas_name(sandbox: Sandbox) -> None:
+    headers: list[httpx.Headers] = []
+
+    async def record(request: httpx.Request) -> None:
+        headers.append(request.headers)
+
+    async with clickbank_client(sandbox.clickbank_url, on_request=record) as client:
+        tickets = await client.ticket_schema()
+        refunds = await client.partial_refund_data_schema()
+    assert set(_xsd_fields(tickets, "ticketData")) <= _wire_names(TicketData)
+    assert set(_xsd_fields(tickets, "ticketCommentData")) <= _wire_names(TicketComment)
+    assert set(_xsd_fields(refunds, "partialRefundData")) <= _wire_names(PartialRefundData)
+    # the schemas need no keys, so none are sent
+    assert all("Authorization" not in h and h["Accept"] == "application/xml" for h in headers)
+
+
+# --- the PUT actions and returned, in XML -----------------------------------------------------
+
+
+async def test_every_ticket_action_in_xml(sandbox: Sandbox) -> None:
+    async with clickbank_client(sandbox.clickbank_url, output="xml") as client:
+        commented = await client.comment(OPEN_TECH_TICKET, "Checking <logs> & more")
+        changed = await client.change_type(OPEN_TECH_TICKET, "cncl")
+        closed = await client.close(OPEN_TECH_TICKET)
+        reopened = await client.reopen(OPEN_TECH_TICKET, "Not solved after all")
+        await client.mark_returned(PHYSICAL_REFUND_TICKET)
+        returned = await client.get_ticket(PHYSICAL_REFUND_TICKET)
+    assert commented.comments[-1].comment == "Checking <logs> & more"
+    assert changed.type is TicketType.CANCEL
+    assert closed.status is TicketStatus.CLOSED
+    assert reopened.status is TicketStatus.REOPENED and reopened.closed_date is None
+    assert returned.comments[-1].action is TicketAction.REFUND_ACKED

@@ -221,6 +221,23 @@ class ClickBankTicketsClient:
             page=max(p.page for p in pages),
         )
 
+    # --- the published XML schemas -------------------------------------------------------------
+
+    # The XSD of TicketData (``/tickets/schema``), as text: to check what the models expect
+    # against what the API says it sends. Served as XML only, and without keys (A1).
+    async def ticket_schema(self) -> str:
+        return await self._schema("/tickets/schema")
+
+    # The XSD of PartialRefundData (``/tickets/partialRefundDataSchema``; the seed's "Return
+    # Type: null" is wrong, it is an XSD like the other).
+    async def partial_refund_data_schema(self) -> str:
+        return await self._schema("/tickets/partialRefundDataSchema")
+
+    async def _schema(self, path: str) -> str:
+        return await self._call(
+            "GET", path, {}, idempotent=True, parse=_xsd, accept=_ACCEPT["xml"], keys=False
+        )
+
     # --- sending --------------------------------------------------------------------------
 
     # Change, close and reopen set a state, so they converge, but a blind replay is not safe:
@@ -252,9 +269,13 @@ class ClickBankTicketsClient:
         idempotent: bool,
         parse: Callable[[httpx.Response], T],
         page: int | None = None,
+        accept: str | None = None,
+        keys: bool = True,
     ) -> T:
         self._check_length(path, params)
-        headers = {"Authorization": self._authorization.get_secret_value(), "Accept": self._accept}
+        headers = {"Accept": accept or self._accept}
+        if keys:  # never sent where the API does not ask for them: less to leak
+            headers["Authorization"] = self._authorization.get_secret_value()
         if page is not None:
             headers["Page"] = str(page)
         reader = _Reader(parse)
@@ -336,6 +357,11 @@ def _page(response: httpx.Response) -> tuple[tuple[TicketData, ...], bool]:
 
 def _count(response: httpx.Response) -> int:
     return wire.read_count(response.content)
+
+
+def _xsd(response: httpx.Response) -> str:
+    wire.read_schema(response.content)
+    return response.text
 
 
 def _ignore(response: httpx.Response) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "as_list",
     "read_count",
     "read_object",
+    "read_schema",
     "read_ticket_list",
 ]
 
@@ -83,6 +84,14 @@ def read_count(body: bytes) -> int:
     if isinstance(value, str) and value.isdigit() and value.isascii():
         return int(value)
     raise WireError("expected a count")
+
+
+# An XML Schema document: checked well-formed and rooted at ``xs:schema``.
+def read_schema(body: bytes) -> Element:
+    root = _xml_root(body)
+    if _local(root.tag) != "schema":
+        raise WireError("expected an XML Schema")
+    return root
 
 
 # A list as Jersey writes it: absent or empty is no items, a bare object is one item.
