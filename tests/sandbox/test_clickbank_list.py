@@ -176,6 +176,24 @@ def test_close_date_range_finds_only_closed_tickets(sandbox: Sandbox) -> None:
     assert ids(response) == [COMPLETED_CANCEL_TICKET, CLOSED_TECH_TICKET]
 
 
+def test_date_ranges_and_filters_combine(sandbox: Sandbox) -> None:
+    # given: tickets opened in the busy week that were also closed within it
+    api = tickets_api(sandbox)
+    params = {**BUSY_WEEK, "closeDateFrom": "2024-09-09", "closeDateTo": "2024-09-15"}
+    # when
+    rows = [
+        row
+        for page in (1, 2, 3)
+        for row in listed(api.get("/list", params=params, headers={"Page": str(page)}))
+    ]
+    # then
+    assert 0 < len(rows) < BUSY_WEEK_TICKETS
+    assert {row["status"] for row in rows} == {"CLOSED"}
+    assert all("2024-09-09" <= row["openedDate"][:10] <= "2024-09-15" for row in rows)
+    assert all("2024-09-09" <= row["closedDate"][:10] <= "2024-09-15" for row in rows)
+    assert count(api, params) == len({row["ticketid"] for row in rows})
+
+
 @pytest.mark.parametrize("stem", STEMS)
 @pytest.mark.parametrize("half", ["From", "To"])
 @pytest.mark.parametrize("endpoint", ["/list", "/count"])
