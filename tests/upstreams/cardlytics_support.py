@@ -55,6 +55,13 @@ def calls_to(sandbox: Sandbox, *keys: str) -> dict[str, int]:
     return {key: calls.get(key, 0) for key in keys}
 
 
+async def expire_sessions(sandbox: Sandbox) -> None:
+    """Make the simulator forget every session token it issued (as if they all expired)."""
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{sandbox.cardlytics_url}/_sandbox/tokens/expire")
+        response.raise_for_status()
+
+
 class Recorder:
     """Keeps the JSON bodies the client sends, as a request event hook."""
 

@@ -18,10 +18,13 @@ from pydantic import ValidationError
 
 from gateway.upstreams.cardlytics.models import (
     Accepted,
+    AccountLinkStatus,
     AdActivationState,
     Ads,
     AdsQuery,
     ClientEvent,
+    Customer,
+    Money,
     NewTicket,
     ProcessingStatus,
     RealtimeEvent,
@@ -420,3 +423,55 @@ def test_client_event_pair_and_metadata_must_agree(change: dict[str, Any]) -> No
     raw = CLIENT_EVENT_SAMPLES[1]["clientEvents"][0] | change
     with pytest.raises(ValidationError):
         ClientEvent.model_validate(raw)
+
+
+# --- the remaining samples: startSession, the account link profile, money ----------------------
+
+
+def test_start_session_sample_names_exactly_the_fields_the_client_sends() -> None:
+    # the seed's sample is {"clientId": "String", "secret": "String"}; C2#3 forbids other names
+    assert set(fixture("start_session_request.json")) == {"clientId", "secret"}
+
+
+def test_account_link_profile_sample_keeps_statuses_and_drops_nulls() -> None:
+    # when
+    status = AccountLinkStatus.model_validate(fixture("account_link_status.json"))
+
+    # then
+    assert status.linked
+    assert [link.status for link in status.account_links] == [
+        "LinkingInitiated",
+        "LinkingInProgress",
+    ]
+    assert status.account_links[1].account_link_id == "b3c1d2e4-5f60-4a7b-8c9d-0e1f2a3b4c5d"
+    (account,) = status.accounts
+    assert (account.card_type, account.last4) == ("CREDIT", "0042")
+
+
+def test_no_links_reads_as_not_linked() -> None:
+    assert not AccountLinkStatus.model_validate({"accountLinks": [None], "accounts": []}).linked
+
+
+def test_api_amounts_pair_with_the_portfolio_currency() -> None:
+    # given
+    (redemption,) = RealtimeEvent.model_validate(RTM_EVENT).redemptions
+    customer = Customer.model_validate(
+        {
+            "sourceCustomerId": 1756524,
+            "portfolios": [{"sourcePortfolioId": "P", "rewardCurrencyUnit": "GBP"}],
+        }
+    )
+
+    # when
+    assert customer.reward_currency is not None
+    money = redemption.reward(customer.reward_currency)
+
+    # then
+    assert money == Money(Decimal("5.00"), "GBP")
+    assert customer.source_customer_id == "1756524"
+
+
+@pytest.mark.parametrize(("amount", "currency"), [(Decimal("NaN"), "USD"), (Decimal(1), "usd")])
+def test_money_is_finite_with_an_iso_currency(amount: Decimal, currency: str) -> None:
+    with pytest.raises(ValueError):
+        Money(amount, currency)

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from gateway.customer_ids import ANONYMOUS, HashedCustomerId
 from gateway.upstreams.cardlytics import SessionTokens
+from gateway.upstreams.cardlytics.events import log_enrollment
 from gateway.upstreams.errors import (
     UpstreamAuthenticationFailed,
     UpstreamRejected,
@@ -27,13 +28,17 @@ from gateway.upstreams.resilience import RetryPolicy
 from tests.support.sandbox import Sandbox
 from tests.upstreams.cardlytics_support import (
     ALL_OFFERS,
+    CLIENT_EVENT,
+    CLIENT_ID,
     GET_ADS,
     HASHER,
+    SECRET,
     START_SESSION,
     Recorder,
     calls_to,
     cardlytics_client,
     customer,
+    expire_sessions,
 )
 
 StartSandbox = Callable[..., AbstractContextManager[Sandbox]]
@@ -145,6 +150,40 @@ async def test_sessions_that_cardlytics_forgot_are_renewed_once_for_all_waiting_
     assert 51 <= calls[GET_ADS] <= 100
 
 
+async def test_tokens_expired_upstream_are_refreshed_once_and_the_call_repeated(
+    sandbox: Sandbox,
+) -> None:
+    # given: Cardlytics ends every session while ours is still cached
+    async with cardlytics_client(sandbox.cardlytics_url) as client:
+        await client.sessions.token(customer(1))
+        sandbox.reset_calls("cardlytics")
+        await expire_sessions(sandbox)
+
+        # when
+        await client.events.send(customer(1), [log_enrollment()])
+
+    # then
+    assert calls_to(sandbox, START_SESSION, CLIENT_EVENT) == {START_SESSION: 1, CLIENT_EVENT: 2}
+
+
+async def test_start_session_sends_the_credentials_and_the_hashed_id_only(
+    sandbox: Sandbox,
+) -> None:
+    # given
+    recorder = Recorder()
+    async with cardlytics_client(sandbox.cardlytics_url, recorder=recorder) as client:
+        # when
+        await client.sessions.token(customer(1))
+
+    # then
+    (request,) = recorder.requests
+    assert recorder.bodies("/startSession") == [
+        {"clientId": CLIENT_ID, "secret": SECRET.get_secret_value()}
+    ]
+    assert request.headers["x-source-customer-id"] == customer(1)
+    assert "authorization" not in request.headers
+
+
 async def test_a_second_401_is_the_callers_authentication_failure(sandbox: Sandbox) -> None:
     # given
     sandbox.faults("cardlytics", {"match": GET_ADS, "error_status": 401})
@@ -170,8 +209,9 @@ async def test_the_cache_never_grows_past_its_bound(sandbox: Sandbox) -> None:
 
         # then
         assert max(sizes) == 5 and len(client.sessions) == 5
-        await client.sessions.token(customer(129))  # the most recent ones are still cached
-    assert calls_to(sandbox, START_SESSION) == {START_SESSION: 50}
+        latest = await client.sessions.token(customer(200))
+        assert await client.sessions.token(customer(200)) == latest  # still cached
+    assert calls_to(sandbox, START_SESSION) == {START_SESSION: 51}
 
 
 async def test_a_transient_503_on_start_session_is_retried(sandbox: Sandbox) -> None:

@@ -15,7 +15,7 @@ from gateway.upstreams.cardlytics.models.ads import (
     PurchaseRequirement,
     StoreLocation,
 )
-from gateway.upstreams.cardlytics.models.base import Accepted, Id, Timestamp, WireModel
+from gateway.upstreams.cardlytics.models.base import Accepted, Id, Money, Timestamp, WireModel
 from gateway.upstreams.cardlytics.models.enums import (
     ActivationModel,
     AdActivationState,
@@ -102,6 +102,7 @@ __all__ = [
     "ImageSize",
     "LinkProvider",
     "LinkedAccount",
+    "Money",
     "NewTicket",
     "Portfolio",
     "ProcessingStatus",

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -21,6 +23,7 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "Accepted",
     "Id",
+    "Money",
     "Timestamp",
     "WireModel",
     "id_text",
@@ -97,3 +100,24 @@ class Accepted(WireModel):
     """An acknowledgement that carries nothing but the echoed request id (or no body at all)."""
 
     request_id: str | None = None
+
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in major units with its ISO-4217 currency.
+
+    The API's amounts carry no currency of their own: it is the portfolio's
+    ``rewardCurrencyUnit`` (``Customer.reward_currency``), so callers pair the two here.
+    """
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal) or not self.amount.is_finite():
+            raise ValueError("an amount must be a finite Decimal")
+        if not _CURRENCY.fullmatch(self.currency):
+            raise ValueError("a currency must be an ISO-4217 code such as USD")

@@ -145,3 +145,9 @@ class Customer(WireModel):
     portfolios: tuple[Portfolio, ...] = ()
     accounts: tuple[Account, ...] = ()
     request_id: str | None = None
+
+    @property
+    def reward_currency(self) -> str | None:
+        """The currency of this customer's reward amounts, from their (first) portfolio."""
+        units = [p.reward_currency_unit for p in self.portfolios if p.reward_currency_unit]
+        return units[0] if units else None

@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from gateway.upstreams.cardlytics.models.ads import Ad, key_ads_by_map_key
-from gateway.upstreams.cardlytics.models.base import Id, Timestamp, WireModel, none_as_empty
+from gateway.upstreams.cardlytics.models.base import (
+    Id,
+    Money,
+    Timestamp,
+    WireModel,
+    none_as_empty,
+)
 from gateway.upstreams.cardlytics.models.enums import OpenRtmEvent
 
 __all__ = [
@@ -35,6 +41,9 @@ class Redemption(WireModel):
     redeeming_transaction_amount: Decimal | None = None
     # null until the reward is settled
     reward_settlement_run_date: Timestamp | None = None
+
+    def reward(self, currency: str) -> Money:
+        return Money(self.amount, currency)
 
 
 class RealtimeEvent(WireModel):
