@@ -206,7 +206,7 @@ async def test_every_call_carries_the_request_id_and_its_echo_is_logged(
     recorder = Recorder()
     async with cardlytics_client(sandbox.cardlytics_url, recorder=recorder) as client:
         # when
-        with caplog.at_level(logging.DEBUG, "gateway.upstreams"):
+        with caplog.at_level(logging.INFO, "gateway.upstreams"):
             ads = await client.offers.get_ads(ME, ALL_OFFERS)
             await client.events.send(ME, [log_enrollment()])
 

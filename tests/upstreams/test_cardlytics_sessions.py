@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -280,9 +281,12 @@ async def test_a_caller_giving_up_does_not_cancel_the_fetch_others_wait_for(
 class FakeStartSession:
     """Answers startSession with a JWT whose ``exp`` is ``lifetime_s`` from the wall clock."""
 
-    def __init__(self, wall_clock: Callable[[], float], lifetime_s: float | None) -> None:
+    def __init__(
+        self, wall_clock: Callable[[], float], lifetime_s: float | None, claim: str = "exp"
+    ) -> None:
         self.wall_clock = wall_clock
         self.lifetime_s = lifetime_s
+        self.claim = claim
         self.issued = 0
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -290,8 +294,11 @@ class FakeStartSession:
         if self.lifetime_s is None:
             token = f"opaque-{self.issued}"
         else:
-            exp = self.wall_clock() + self.lifetime_s
-            token = jwt.encode({"exp": exp, "n": self.issued}, "k" * 32, algorithm="HS256")
+            expires = self.wall_clock() + self.lifetime_s
+            claim: Any = expires
+            if self.claim == "sessionExpirationTimestamp":
+                claim = datetime.fromtimestamp(expires, UTC).isoformat().replace("+00:00", "Z")
+            token = jwt.encode({self.claim: claim, "n": self.issued}, "k" * 32, algorithm="HS256")
         return httpx.Response(200, json={"sessionToken": token})
 
 
@@ -304,10 +311,10 @@ class Clock:
 
 
 async def _tokens_over_time(
-    lifetime_s: float | None, steps: list[float], **options: Any
+    lifetime_s: float | None, steps: list[float], claim: str = "exp", **options: Any
 ) -> tuple[int, list[str]]:
     clock = Clock()
-    fake = FakeStartSession(clock, lifetime_s)
+    fake = FakeStartSession(clock, lifetime_s, claim)
     async with httpx.AsyncClient(
         base_url="http://cardlytics.test", transport=httpx.MockTransport(fake)
     ) as client:
@@ -343,6 +350,14 @@ async def test_each_token_is_kept_until_its_own_exp_minus_the_skew(
 ) -> None:
     count, seen = await _tokens_over_time(lifetime_s, steps, ttl_s=900.0, refresh_skew_s=60.0)
     assert count == issued
+    assert seen[0] == seen[1] != seen[2]
+
+
+async def test_the_documented_session_expiration_claim_is_read_when_exp_is_absent() -> None:
+    count, seen = await _tokens_over_time(
+        3600.0, [0, 3539, 2], claim="sessionExpirationTimestamp", ttl_s=900.0
+    )
+    assert count == 2
     assert seen[0] == seen[1] != seen[2]
 
 

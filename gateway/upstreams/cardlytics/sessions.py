@@ -1,9 +1,11 @@
 """Session tokens, one per hashed customer id (DESIGN "Session tokens").
 
-A token is cached until a little before it expires: at its own ``exp`` claim when it is a JWT we
-can read (decoded without verifying, since we do not hold the key; the claim only schedules a
-refresh), else after the documented 15 minutes. Concurrent callers for one customer share one
-``startSession`` (single flight); a failure reaches all of them and is not cached.
+A token is cached until a little before it expires: at its own ``exp`` (or
+``sessionExpirationTimestamp``) claim when it is a JWT we can read (decoded without verifying,
+since we do not hold the key; the claim only schedules a refresh), else after the documented 15
+minutes. Concurrent callers for one customer share one ``startSession`` (single flight); a failure
+reaches all of them and is not cached. The cache is a cachetools ``TLRUCache``, a bounded
+``TTLCache`` whose expiry is set per entry, because each token states its own lifetime.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import jwt
 from cachetools import TLRUCache
@@ -137,11 +141,28 @@ class SessionTokens:
 
 
 def _expiry_claim(token: str) -> float | None:
+    """When the token says it expires: ``exp``, else the documented ``sessionExpirationTimestamp``
+    (an ISO-8601 string or epoch seconds); None when neither can be read."""
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
-    exp = claims.get("exp")
-    if isinstance(exp, int | float) and not isinstance(exp, bool):
-        return float(exp)
+    for name in ("exp", "sessionExpirationTimestamp"):
+        moment = _epoch_seconds(claims.get(name))
+        if moment is not None:
+            return moment
+    return None
+
+
+def _epoch_seconds(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
     return None

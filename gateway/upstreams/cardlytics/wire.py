@@ -177,8 +177,8 @@ class Expect(Generic[T]):
 
     def _log_answer(self, status: int, request_id: str, body: Any) -> None:
         echoed = body.get("requestId") if isinstance(body, dict) else None
-        logger.log(
-            logging.DEBUG if 200 <= status < 300 else logging.INFO,
+        # INFO even on success: the echo is what joins our log line to Cardlytics' own
+        logger.info(
             "cardlytics answer",
             extra={
                 "operation": self.operation,
