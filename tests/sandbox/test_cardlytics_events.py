@@ -505,6 +505,27 @@ def test_resending_an_event_with_the_same_guid_applies_it_once(sandbox: Sandbox)
     assert offers.state(ad_id)["visibilityState"] == "VISIBLE"
 
 
+def test_a_resend_after_the_serve_token_expired_is_still_accepted_once(
+    sandbox: Sandbox,
+) -> None:
+    # given
+    api = CardlyticsApi(sandbox.cardlytics_url)
+    offers = Offers(sandbox)
+    ad_id, token = offers.one()
+    park = ad_event("ParkOffer", token)
+    offers.session.events_ok(park)
+    offers.session.events_ok(ad_event("UnParkOffer", token))
+    api.expire_tokens()
+    offers.session = api.session(customer_id(1))
+    # when
+    resent = offers.session.send_events(park)
+    fresh = offers.session.send_events(ad_event("ParkOffer", token))
+    # then
+    assert resent.status_code == 200, resent.text
+    assert offers.state(ad_id)["visibilityState"] == "VISIBLE"
+    assert any("expired" in e for e in errors_of(fresh))
+
+
 def test_a_resent_batch_is_answered_like_the_first(sandbox: Sandbox) -> None:
     # given
     offers = Offers(sandbox)

@@ -5,9 +5,9 @@ one ad need ``clientEventMetadata`` with a ``serveToken`` this customer got from
 last hour, a ``section`` and a ``channel``; ``displayPosition`` is optional (C2#7). Any invalid
 event makes the whole request a 400 that lists every problem. Effects: ActivateOffer, ParkOffer,
 UnParkOffer, UnParkAllOffers and AdViewableImpression (NEW -> SERVED) change the ad's states; the
-rest are only recorded. An event id already applied for this customer is accepted and skipped, so
-a client may resend a batch. Events of ``no-user-available`` change nothing: its welcome basket is
-shared by every anonymous visitor.
+rest are only recorded. An event id already applied for this customer is accepted and skipped, even
+once its serve token has expired, so a client may resend a batch. Events of ``no-user-available``
+change nothing: its welcome basket is shared by every anonymous visitor.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class ClientEvent:
 
 @router.post("/v2/events/clientEvent")
 async def client_event(request: Request, sim: SimDep, customer: CustomerDep) -> dict[str, Any]:
-    events = _parse(await read_json_object(request), sim, customer.customer_id)
+    events = _parse(await read_json_object(request), sim, customer)
     now = datetime.now(UTC)
     for event in events:
         if event.event_id in customer.applied_events:
@@ -65,14 +65,14 @@ async def client_event(request: Request, sim: SimDep, customer: CustomerDep) -> 
     return {"requestId": request_id()}
 
 
-def _parse(body: dict[str, Any], sim: Simulator, customer_id: str) -> list[ClientEvent]:
+def _parse(body: dict[str, Any], sim: Simulator, customer: Customer) -> list[ClientEvent]:
     problems = Problems()
     items = body.get("clientEvents")
     if not isinstance(items, list) or not items:
         problems.add("clientEvents: must be a non-empty array")
         problems.raise_if_any()
     assert isinstance(items, list)
-    checker = _EventChecker(sim, customer_id, problems)
+    checker = _EventChecker(sim, customer, problems)
     events = [checker.check(item, f"clientEvents[{n}]") for n, item in enumerate(items)]
     problems.raise_if_any()
     return [event for event in events if event is not None]
@@ -81,7 +81,7 @@ def _parse(body: dict[str, Any], sim: Simulator, customer_id: str) -> list[Clien
 @dataclass
 class _EventChecker:
     sim: Simulator
-    customer_id: str
+    customer: Customer
     problems: Problems
 
     def check(self, item: Any, where: str) -> ClientEvent | None:
@@ -96,7 +96,9 @@ class _EventChecker:
         if timestamp(item.get("clientEventTimestamp")) is None:
             self.problems.add(f"{where}.clientEventTimestamp: must be an ISO-8601 date-time")
         for_an_ad = is_one_of(name, AD_EVENTS)
-        ad_id = self._metadata(item.get("clientEventMetadata"), for_an_ad, where)
+        # The client retries with the same GUIDs, possibly after the serve token's hour is up.
+        resend = isinstance(event_id, str) and event_id in self.customer.applied_events
+        ad_id = self._metadata(item.get("clientEventMetadata"), for_an_ad, resend, where)
         if len(self.problems.messages) > before:
             return None
         return ClientEvent(str(event_id), str(name), ad_id)
@@ -111,7 +113,7 @@ class _EventChecker:
                 f"{where}.clientEvent: '{name}' is a {CLIENT_EVENTS[name]} event, not {kind}"
             )
 
-    def _metadata(self, meta: Any, for_an_ad: bool, where: str) -> str | None:
+    def _metadata(self, meta: Any, for_an_ad: bool, resend: bool, where: str) -> str | None:
         where = f"{where}.clientEventMetadata"
         if meta is None:
             if for_an_ad:
@@ -133,7 +135,7 @@ class _EventChecker:
         self._optional_strings(meta, where)
         if meta.get("serveToken") is None and not for_an_ad:
             return None
-        return self._serve_token(meta.get("serveToken"), f"{where}.serveToken")
+        return self._serve_token(meta.get("serveToken"), f"{where}.serveToken", resend)
 
     def _optional_strings(self, meta: dict[str, Any], where: str) -> None:
         slots = meta.get("imageSlots")
@@ -145,12 +147,12 @@ class _EventChecker:
             if meta.get(key) is not None and not isinstance(meta[key], str):
                 self.problems.add(f"{where}.{key}: must be a string")
 
-    def _serve_token(self, value: Any, where: str) -> str | None:
+    def _serve_token(self, value: Any, where: str, resend: bool) -> str | None:
         token = self.sim.serve_tokens.get(value) if isinstance(value, str) else None
-        if token is None or token.customer_id != self.customer_id:
+        if token is None or token.customer_id != self.customer.customer_id:
             self.problems.add(f"{where}: is not a serve token issued to this customer")
             return None
-        if token.expired():
+        if token.expired() and not resend:
             self.problems.add(f"{where}: has expired; fetch the ads again")
             return None
         return token.ad_id
