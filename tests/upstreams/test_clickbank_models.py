@@ -9,7 +9,8 @@ through the whole client with an ``httpx.MockTransport``, as a real answer would
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -56,14 +57,15 @@ def ticket_list(name: str) -> list[TicketData]:
     return [TicketData.model_validate(row) for row in rows]
 
 
-def mock_client(handler: Handler) -> ClickBankTicketsClient:
-    client = httpx.AsyncClient(
+@asynccontextmanager
+async def mock_client(handler: Handler) -> AsyncIterator[ClickBankTicketsClient]:
+    async with httpx.AsyncClient(
         base_url="http://127.0.0.1:9/rest/1.3", transport=httpx.MockTransport(handler)
-    )
-    http = UpstreamHTTP(
-        "clickbank", client, retry=RetryPolicy(attempts=1), breaker=CircuitBreaker(1000)
-    )
-    return ClickBankTicketsClient(http, api_key=SecretStr("API-" + "AB" * 20))
+    ) as client:
+        http = UpstreamHTTP(
+            "clickbank", client, retry=RetryPolicy(attempts=1), breaker=CircuitBreaker(1000)
+        )
+        yield ClickBankTicketsClient(http, api_key=SecretStr("API-" + "AB" * 20))
 
 
 def answer(body: str | bytes, status: int = 200, content_type: str = "application/json") -> Handler:
@@ -178,6 +180,22 @@ def test_any_iso_8601_form_is_read_as_an_aware_moment() -> None:
     assert drifted.closed_date == datetime(2024, 9, 2, 9, 30, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("2024-09-01T08:00:00-07:00", datetime(2024, 9, 1, 15, 0, tzinfo=UTC)),
+        ("2024-09-01T15:00:00Z", datetime(2024, 9, 1, 15, 0, tzinfo=UTC)),
+        ("2024-09-01T15:00:00+0000", datetime(2024, 9, 1, 15, 0, tzinfo=UTC)),
+        ("2024-09-01T15:00:00.5+00:00", datetime(2024, 9, 1, 15, 0, 0, 500000, tzinfo=UTC)),
+        ("20240901T080000-0700", datetime(2024, 9, 1, 15, 0, tzinfo=UTC)),  # basic format
+        ("2024-09-01T15:00:00", datetime(2024, 9, 1, 15, 0, tzinfo=UTC)),  # no zone: UTC
+    ],
+)
+def test_date_time_forms(written: str, moment: datetime) -> None:
+    parsed = TicketData.model_validate({"ticketid": "1", "updateTime": written})
+    assert parsed.update_time == moment and parsed.update_time.tzinfo is not None
+
+
 def test_json_numbers_and_booleans_are_read_as_their_text() -> None:
     # Jersey sends strings; a number that slips through must not turn money into a float
     raw = wire.read_object(
@@ -213,6 +231,7 @@ def test_count_forms(body: str) -> None:
     [
         '{"receipt":"K8XQ2ZB7"}',  # no ticketid
         '{"ticketid":{"@nil":"true"}}',
+        '{"ticketid":"T-41"}',  # xs:int
         '{"ticketid":"1","refundAmount":"ten"}',
         '{"ticketid":"1","openedDate":"last Tuesday"}',
         '{"ticketid":"1","comments":"not a comment"}',
@@ -232,25 +251,28 @@ def test_currency_must_be_a_code() -> None:
 
 
 async def test_client_reads_a_one_item_list_written_as_a_bare_object() -> None:
-    client = mock_client(answer(fixture("ticket_list_one.json")))
-    page = await client.list_page()
+    async with mock_client(answer(fixture("ticket_list_one.json"))) as client:
+        page = await client.list_page()
     assert [t.ticket_id for t in page.tickets] == ["4100005"] and not page.has_more
 
 
 @pytest.mark.parametrize("body", ["", "null", "{}", '{"ticketData":[]}'])
 async def test_client_reads_every_empty_list(body: str) -> None:
-    page = await mock_client(answer(body)).list_page()
+    async with mock_client(answer(body)) as client:
+        page = await client.list_page()
     assert page.tickets == ()
 
 
 async def test_client_reads_xml_without_a_content_type() -> None:
-    client = mock_client(answer(fixture("ticket_every_field.xml"), content_type=""))
-    assert (await client.get_ticket("4100002")) == ticket("ticket_every_field.json")
+    async with mock_client(answer(fixture("ticket_every_field.xml"), content_type="")) as client:
+        read = await client.get_ticket("4100002")
+    assert read == ticket("ticket_every_field.json")
 
 
 async def test_client_keeps_drifted_enums() -> None:
-    client = mock_client(answer(fixture("ticket_drifted_enums.json")))
-    assert (await client.get_ticket("4200001")).type == "APPROVAL_SOMETHING_NEW"
+    async with mock_client(answer(fixture("ticket_drifted_enums.json"))) as client:
+        read = await client.get_ticket("4200001")
+    assert read.type == "APPROVAL_SOMETHING_NEW"
 
 
 async def test_returned_answered_200_with_a_body_is_still_a_success() -> None:
@@ -260,11 +282,12 @@ async def test_returned_answered_200_with_a_body_is_still_a_success() -> None:
         requests.append(request)
         return answer("<shipNotice/>", content_type="application/xml")(request)
 
-    await mock_client(ship_notice).mark_returned("4100001")  # C3#4: no error, body ignored
+    async with mock_client(ship_notice) as client:
+        await client.mark_returned("4100001")  # C3#4: no error, body ignored
     assert [r.url.path for r in requests] == ["/rest/1.3/tickets/4100001/returned"]
 
 
 async def test_client_refuses_a_ticket_without_its_id() -> None:
-    client = mock_client(answer('{"receipt":"K8XQ2ZB7"}'))
-    with pytest.raises(UpstreamMalformed, match="ticketid"):
-        await client.get_ticket("4100002")
+    async with mock_client(answer('{"receipt":"K8XQ2ZB7"}')) as client:
+        with pytest.raises(UpstreamMalformed, match="ticketid"):
+            await client.get_ticket("4100002")

@@ -54,9 +54,10 @@ def _text(value: Any) -> str | None:
 
 
 def _ticket_id(value: Any) -> str:
-    if isinstance(value, str) and value.strip():
+    # xs:int on the wire, sent as text; anything else could not be used in a later request
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         return value.strip()
-    raise ValueError("a ticket needs its ticketid")
+    raise ValueError("a ticket needs its ticketid, a whole number")
 
 
 def _money(value: Any) -> Decimal | None:
