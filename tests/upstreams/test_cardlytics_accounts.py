@@ -273,6 +273,19 @@ async def test_a_ticket_with_too_many_transactions_is_refused_before_sending(
     assert calls_to(sandbox, START_SESSION, TICKETS_POST) == {START_SESSION: 0, TICKETS_POST: 0}
 
 
+async def test_an_anonymous_viewer_cannot_open_a_ticket(sandbox: Sandbox) -> None:
+    async with cardlytics_client(sandbox.cardlytics_url) as client:
+        with pytest.raises(ValueError, match="no-user-available"):
+            await client.tickets.create(
+                ANONYMOUS,
+                source_ticket_id="support-1005",
+                offer_id="1",
+                transaction_ids=["2"],
+                description="d",
+            )
+    assert calls_to(sandbox, TICKETS_POST) == {TICKETS_POST: 0}
+
+
 async def test_an_unknown_ticket_is_not_found(sandbox: Sandbox) -> None:
     async with cardlytics_client(sandbox.cardlytics_url) as client:
         with pytest.raises(UpstreamNotFound) as caught:

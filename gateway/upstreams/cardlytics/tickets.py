@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from gateway.customer_ids import HashedCustomerId
+from gateway.customer_ids import ANONYMOUS, HashedCustomerId
 from gateway.upstreams.cardlytics.models import Accepted, NewTicket, Ticket
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.cardlytics.wire import Expect
@@ -32,6 +32,9 @@ class Tickets:
         author_email_address: str | None = None,
     ) -> Accepted:
         """202 means accepted for processing; the outcome arrives on the webhook (C1#12)."""
+        if customer == ANONYMOUS:
+            # it would be accepted now and refused later as "Invalid customer Id"
+            raise ValueError("a ticket needs a known customer, not no-user-available")
         ticket = NewTicket(
             source_ticket_id=source_ticket_id,
             source_customer_id=customer,
