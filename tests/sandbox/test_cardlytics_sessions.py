@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 
+from gateway.sandbox.cardlytics import ads
 from gateway.sandbox.cardlytics.data import UNENROLLED_RAW_ID
 from tests.sandbox.cardlytics_client import (
     ANONYMOUS,
@@ -27,6 +31,8 @@ from tests.sandbox.cardlytics_client import (
 from tests.support.sandbox import Sandbox
 
 StartSandbox = Callable[..., AbstractContextManager[Sandbox]]
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "cardlytics"
 
 EVERY_STATE: dict[str, Any] = {
     "activationStates": ["NEW", "SERVED", "ACTIVATED"],
@@ -55,6 +61,16 @@ def test_start_session_answers_a_session_token_that_opens_the_api(sandbox: Sandb
     assert set(body) == {"sessionToken", "requestId"}
     session = api.session(customer_id(1))
     assert session.get_ads().status_code == 200
+
+
+def test_the_seed_sample_request_names_the_accepted_fields(sandbox: Sandbox) -> None:
+    # given: the seed's sample, {"clientId": "String", "secret": "String"}, with our values
+    sample = json.loads((FIXTURES / "start_session_request.json").read_bytes())
+    credentials = {"clientId": CLIENT_ID, "secret": SECRET}
+    # when
+    response = api_of(sandbox).start_session(customer_id(1), {k: credentials[k] for k in sample})
+    # then
+    assert response.status_code == 200, response.text
 
 
 def test_start_session_echoes_the_request_id(sandbox: Sandbox) -> None:
@@ -245,3 +261,48 @@ def test_no_user_available_gets_the_welcome_basket_only(sandbox: Sandbox) -> Non
         assert (
             datetime.fromisoformat(ad["startDate"]) <= now <= datetime.fromisoformat(ad["endDate"])
         )
+
+
+def test_every_failure_uses_the_documented_error_body(sandbox: Sandbox) -> None:
+    session = api_of(sandbox).session(customer_id(1))
+    echo = {"X-CDLX-Request-Id": "req-failure-3"}
+    wrong_method = HTTP.get(f"{sandbox.cardlytics_url}/v2/ads/getAds", headers=echo)
+    unknown_path = session.post("/v2/ads/getAllAds", {"channel": "OLB"}, headers=echo)
+    assert assert_error(wrong_method, 405, "MethodNotAllowed")["requestId"] == "req-failure-3"
+    assert assert_error(unknown_path, 404, "NotFound")["requestId"] == "req-failure-3"
+
+
+def test_an_injected_fault_echoes_the_request_id(sandbox: Sandbox) -> None:
+    # given
+    session = api_of(sandbox).session(customer_id(1))
+    sandbox.faults("cardlytics", {"match": "POST /v2/ads/getAds", "error_status": 503, "times": 1})
+    # when
+    response = session.get_ads(headers={"X-CDLX-Request-Id": "req-fault-9"})
+    # then
+    assert assert_error(response, 503, "ServiceUnavailable")["requestId"] == "req-fault-9"
+    assert session.get_ads().status_code == 200
+
+
+def test_a_simulator_bug_answers_500_and_keeps_the_connection_usable(
+    start_sandbox: StartSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a bug planted in getAds, for one call
+    calls = []
+    real_select = ads.select
+
+    def broken(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("planted bug")
+        return real_select(*args)
+
+    monkeypatch.setattr(ads, "select", broken)
+    with start_sandbox() as sandbox, httpx.Client(timeout=5) as client:
+        session = api_of(sandbox).session(customer_id(1))
+        url = f"{sandbox.cardlytics_url}/v2/ads/getAds"
+        # when
+        first = client.post(url, json={"channel": "OLB"}, headers=session.headers())
+        second = client.post(url, json={"channel": "OLB"}, headers=session.headers())
+    # then
+    assert_error(first, 500, "InternalServerError")
+    assert second.status_code == 200

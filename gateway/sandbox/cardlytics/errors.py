@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.sandbox.cardlytics.request_ids import request_id
 
@@ -129,8 +130,39 @@ async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
     return internal_error().response()
 
 
+class _ContainUnexpected:
+    """Answers a simulator bug with the documented 500 body and goes no further.
+
+    A handler for ``Exception`` alone is not enough: Starlette re-raises after answering, and the
+    server then drops the connection, so the client's next pooled request fails with a reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("cardlytics simulator failed", exc_info=exc)
+            await internal_error().response()(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CardlyticsError, _on_cardlytics_error)
     app.add_exception_handler(HTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(Exception, _on_unexpected)
+    app.add_middleware(_ContainUnexpected)
