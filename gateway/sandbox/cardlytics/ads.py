@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from gateway.sandbox.cardlytics.adcopy import ad_copy
-from gateway.sandbox.cardlytics.bodies import Problems, is_one_of, read_json_object
+from gateway.sandbox.cardlytics.bodies import Problems, is_one_of, read_json_object, shown
 from gateway.sandbox.cardlytics.catalog import LOGO_BASE_URL
 from gateway.sandbox.cardlytics.model import AdSpec, AdState, Customer, iso, number
 from gateway.sandbox.cardlytics.request_ids import request_id
@@ -82,7 +82,7 @@ def _parse(body: dict[str, Any]) -> AdQuery:
     if channel is None:
         problems.add("channel: is required")
     elif not is_one_of(channel, CHANNELS):
-        problems.add(f"channel: '{channel}' is not one of {', '.join(sorted(CHANNELS))}")
+        problems.add(f"channel: {shown(channel)} is not one of {', '.join(sorted(CHANNELS))}")
     max_ad_limit = body.get("maxAdLimit")
     if max_ad_limit is not None and (
         isinstance(max_ad_limit, bool)

@@ -24,6 +24,7 @@ __all__ = [
     "is_one_of",
     "money",
     "read_json_object",
+    "shown",
     "timestamp",
 ]
 
@@ -93,8 +94,13 @@ class Problems:
         values = self.strings(body, key)
         for value in values or ():
             if value not in allowed:
-                self.add(f"{key}: '{value}' is not one of {', '.join(sorted(allowed))}")
+                self.add(f"{key}: {shown(value)} is not one of {', '.join(sorted(allowed))}")
         return values
+
+
+def shown(value: Any) -> str:
+    """A received value as JSON, so a message says ``["OLB"]`` when an array came, not ``OLB``."""
+    return json.dumps(value)
 
 
 def is_one_of(value: Any, allowed: Collection[str]) -> bool:

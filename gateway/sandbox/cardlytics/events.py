@@ -20,7 +20,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from gateway.sandbox.cardlytics.bodies import Problems, is_one_of, read_json_object, timestamp
+from gateway.sandbox.cardlytics.bodies import (
+    Problems,
+    is_one_of,
+    read_json_object,
+    shown,
+    timestamp,
+)
 from gateway.sandbox.cardlytics.model import Customer
 from gateway.sandbox.cardlytics.request_ids import request_id
 from gateway.sandbox.cardlytics.sessions import CustomerDep
@@ -105,12 +111,12 @@ class _EventChecker:
 
     def _pair(self, kind: Any, name: Any, where: str) -> None:
         if not is_one_of(kind, CLIENT_EVENT_TYPES):
-            self.problems.add(f"{where}.clientEventType: '{kind}' is not a ClientEventType")
+            self.problems.add(f"{where}.clientEventType: {shown(kind)} is not a ClientEventType")
         if not is_one_of(name, CLIENT_EVENTS):
-            self.problems.add(f"{where}.clientEvent: '{name}' is not a ClientEvent")
+            self.problems.add(f"{where}.clientEvent: {shown(name)} is not a ClientEvent")
         elif is_one_of(kind, CLIENT_EVENT_TYPES) and CLIENT_EVENTS[name] != kind:
             self.problems.add(
-                f"{where}.clientEvent: '{name}' is a {CLIENT_EVENTS[name]} event, not {kind}"
+                f"{where}.clientEvent: {shown(name)} is a {CLIENT_EVENTS[name]} event, not {kind}"
             )
 
     def _metadata(self, meta: Any, for_an_ad: bool, resend: bool, where: str) -> str | None:
@@ -126,7 +132,7 @@ class _EventChecker:
             if meta.get(key) is None and not for_an_ad:
                 continue
             if not is_one_of(meta.get(key), allowed):
-                self.problems.add(f"{where}.{key}: '{meta.get(key)}' is not a valid {key}")
+                self.problems.add(f"{where}.{key}: {shown(meta.get(key))} is not a valid {key}")
         position = meta.get("displayPosition")
         if position is not None and (
             isinstance(position, bool) or not isinstance(position, int) or position < 0
