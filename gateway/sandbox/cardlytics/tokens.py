@@ -21,6 +21,7 @@ from gateway.sandbox.cardlytics.model import iso
 __all__ = ["ServeToken", "ServeTokens", "Session", "SessionTokens"]
 
 _ORGANIZATION_ID = 1001
+_PRUNE_AT = 10_000
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class SessionTokens:
 
     def issue(self, customer_id: str, cardlytics_id: str) -> str:
         now = time.time()
+        if len(self._live) >= _PRUNE_AT:  # a long-running sandbox starts many sessions
+            self._live = {k: s for k, s in self._live.items() if s.expires_at > now}
         session = Session(str(uuid.uuid4()), customer_id, now + self._ttl_s)
         self._live[session.session_id] = session
         claims = {
