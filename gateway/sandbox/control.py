@@ -16,12 +16,15 @@ import asyncio
 import fnmatch
 import json
 import random
+import re
+import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
@@ -116,14 +119,11 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope["path"][len(scope.get("root_path", "")) :] or "/"
-        key = f"{scope['method']} {path}"
-        rule = self.control.take_rule(key)
-        try:
-            await self._apply(rule, scope, receive, send)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or path
-            self.control.calls[f"{scope['method']} {template}"] += 1
+        # Counted on arrival, under the route's template, so a call that an injected fault
+        # answers or that hangs is counted the same way, and at once, as one that is served.
+        self.control.calls[f"{scope['method']} {_template(scope, path)}"] += 1
+        rule = self.control.take_rule(f"{scope['method']} {path}")
+        await self._apply(rule, scope, receive, send)
 
     async def _apply(
         self, rule: FaultRule | None, scope: Scope, receive: Receive, send: Send
@@ -143,6 +143,31 @@ class SandboxMiddleware:
             await self.app(scope, receive, _truncating(send))
             return
         await self.app(scope, receive, send)
+
+
+def _template(scope: Scope, path: str) -> str:
+    """The route template a path falls under, e.g. ``/tickets/{ticket_id}``, else the path."""
+    app = scope.get("app")
+    if not isinstance(app, FastAPI):
+        return path
+    templates: list[tuple[re.Pattern[str], set[str], str]] | None = getattr(
+        app.state, "sandbox_templates", None
+    )
+    if templates is None:
+        templates = app.state.sandbox_templates = _route_templates(app)
+    for pattern, methods, template in templates:
+        if scope["method"].lower() in methods and pattern.fullmatch(path):
+            return template
+    return path
+
+
+def _route_templates(app: FastAPI) -> list[tuple[re.Pattern[str], set[str], str]]:
+    # The OpenAPI document is the public, flattened view of every included router's routes, in
+    # declaration order (the order routing tries them in).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate operation ids say nothing about paths
+        paths: dict[str, dict[str, object]] = app.openapi().get("paths", {})
+    return [(compile_path(template)[0], set(ops), template) for template, ops in paths.items()]
 
 
 def _truncating(send: Send) -> Send:
