@@ -76,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, help="override GATEWAY_SANDBOX_PORT")
     sandbox.set_defaults(handler=_sandbox)
 
+    token = commands.add_parser(
+        "token",
+        help="print a sandbox viewer token (for GraphiQL and curl)",
+        description="Print a bearer JWT the gateway accepts in sandbox mode, signed with "
+        "GATEWAY_JWT_SHARED_KEY. Send it as 'Authorization: Bearer <token>'. --agent "
+        "without --customer gives an agent whose id is 'agent'.",
+    )
+    token.add_argument("--customer", help="the customer's id at the bank, e.g. alice")
+    token.add_argument("--agent", action="store_true", help="a support agent's token")
+    token.add_argument(
+        "--hours", type=float, default=12.0, help="how long it is valid (default 12)"
+    )
+    token.set_defaults(handler=_token)
+
     schema_cmd = commands.add_parser("schema", help="export or check the GraphQL schema")
     schema_sub = schema_cmd.add_subparsers(required=True, metavar="ACTION")
     export = schema_sub.add_parser("export", help="print the SDL, or write it with --output")
@@ -150,6 +164,32 @@ def _sandbox(args: argparse.Namespace) -> int:
         port=settings.port,
         access_log=False,
         log_config=None,
+    )
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from gateway.auth import Role, issue_sandbox_token
+
+    settings = Settings()
+    if settings.mode == "live":
+        print("rewards-gateway: token prints sandbox tokens only", file=sys.stderr)
+        return 2
+    if args.customer is None and not args.agent:
+        print("rewards-gateway: give --customer ID, --agent, or both", file=sys.stderr)
+        return 2
+    if args.hours <= 0:
+        print("rewards-gateway: --hours must be positive", file=sys.stderr)
+        return 2
+    print(
+        issue_sandbox_token(
+            args.customer or "agent",
+            role=Role.AGENT if args.agent else Role.CUSTOMER,
+            shared_key=settings.jwt_shared_key,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            lifetime_s=int(args.hours * 3600),
+        )
     )
     return 0
 

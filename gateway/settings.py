@@ -34,6 +34,7 @@ class SANDBOX_DEFAULTS:
     clickbank_read_only_key = "API-" + "7B" * 20  # read-only clerk key
     clickbank_developer_key = "DEV-" + "3C" * 20  # legacy developer key
     customer_id_hmac_key = "sandbox-hmac-key"
+    jwt_shared_key = "sandbox-viewer-token-key-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     clickbank_read_timeout_s: float = Field(default=10.0, gt=0)
     clickbank_max_pages: int = Field(default=1000, ge=1)
 
+    # Viewer tokens (bearer JWTs from the bank's identity provider)
+    jwt_issuer: str = "rewards-gateway-sandbox"
+    jwt_audience: str = "rewards-gateway"
+    # Sandbox: HS256 with this shared key. Live: RS/ES-signed, keys from jwt_jwks_url.
+    jwt_shared_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.jwt_shared_key)
+    jwt_jwks_url: AnyHttpUrl | None = None
+
     # Resilience, shared by both upstreams
     retry_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay_s: float = Field(default=0.1, ge=0)
@@ -96,6 +104,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"GATEWAY_{name.upper()} must be set to a real credential in live mode"
                 )
+        if self.jwt_jwks_url is None:
+            raise ValueError("GATEWAY_JWT_JWKS_URL must be set in live mode")
         return self
 
 
