@@ -9,12 +9,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
+from gateway.auth import AuthenticationError, JwksKeys, TokenVerifier
 from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
-from gateway.logs import new_request_id
+from gateway.logs import current_request_id, new_request_id
 from gateway.settings import Settings
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
@@ -41,15 +43,30 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             app.state.upstreams = await _open_upstreams(settings, transports, stack)
+            app.state.verifier = await _token_verifier(settings, stack)
             yield
 
     app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(RequestIdMiddleware)
 
     async def get_context(request: Request) -> Context:
-        return Context(upstreams=request.app.state.upstreams)
+        verifier: TokenVerifier = request.app.state.verifier
+        viewer = await verifier.viewer(request.headers.get("authorization"))
+        return Context(upstreams=request.app.state.upstreams, viewer=viewer)
 
     app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
+
+    @app.exception_handler(AuthenticationError)
+    async def refuse_token(_: Request, error: AuthenticationError) -> JSONResponse:
+        # A GraphQL-shaped answer, so clients handle it like any other top-level error.
+        error_body = {"message": str(error), "extensions": {"code": "UNAUTHENTICATED"}}
+        if request_id := current_request_id():
+            error_body["extensions"]["requestId"] = request_id  # type: ignore[index]
+        return JSONResponse(
+            {"data": None, "errors": [error_body]},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -119,6 +136,20 @@ async def _open_upstreams(
         ),
         connections=(cardlytics, clickbank),
         customer_ids=CustomerIdHasher(settings.customer_id_hmac_key.get_secret_value().encode()),
+    )
+
+
+async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
+    if settings.jwt_jwks_url is not None:
+        jwks_http = await stack.enter_async_context(
+            httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0))
+        )
+        jwks = JwksKeys(str(settings.jwt_jwks_url), jwks_http)
+        return TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks=jwks)
+    return TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        shared_key=settings.jwt_shared_key,
     )
 
 

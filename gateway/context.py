@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from strawberry.fastapi import BaseContext
 
-from gateway.customer_ids import CustomerIdHasher
+from gateway.auth import Viewer
+from gateway.customer_ids import ANONYMOUS, CustomerIdHasher, HashedCustomerId
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 
 __all__ = ["Context", "Upstreams"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,26 @@ class Upstreams:
 
 
 class Context(BaseContext):
-    def __init__(self, upstreams: Upstreams) -> None:
+    def __init__(self, upstreams: Upstreams, viewer: Viewer) -> None:
         super().__init__()
         self.upstreams = upstreams
+        self.viewer = viewer
+        self._per_request: dict[Callable[..., Any], Any] = {}
+
+    @property
+    def customer_id(self) -> HashedCustomerId:
+        """The viewer as Cardlytics knows them: the HMAC of their id, or ``no-user-available``."""
+        if not self.viewer.is_customer:
+            return ANONYMOUS
+        return self.upstreams.customer_ids(self.viewer.subject)
+
+    def loader(self, factory: Callable[[Context], T]) -> T:
+        """The request's one instance of what ``factory`` builds (a DataLoader, typically).
+
+        Loaders live exactly as long as the request, so nothing one viewer loaded can reach
+        another; each domain keeps its factories next to its resolvers.
+        """
+        if factory not in self._per_request:
+            self._per_request[factory] = factory(self)
+        instance: T = self._per_request[factory]
+        return instance

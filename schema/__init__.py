@@ -1,17 +1,29 @@
-"""The GraphQL schema, composed from one query class per domain."""
+"""The GraphQL schema, composed from one query / mutation class per domain.
+
+Each domain module (offers, tickets, ...) defines its own ``...Query`` and ``...Mutation``
+classes; this module is the only place that puts them together.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
+from schema.errors import NotAllowedError, NotFoundError, RejectedError, ValidationError
+from schema.extensions import ErrorContract
 from schema.status import StatusQuery
+from schema.viewer import ViewerQuery
 
 __all__ = ["schema"]
 
 
 @strawberry.type
-class Query(StatusQuery):
+class Query(ViewerQuery, StatusQuery):
     pass
 
 
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(
+    query=Query,
+    # Concrete UserError kinds are reached only through the interface until a payload names them.
+    types=[ValidationError, NotFoundError, NotAllowedError, RejectedError],
+    extensions=[ErrorContract],
+)

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from gateway.app import create_app
 from gateway.sandbox.app import create_sandbox_app
 from gateway.settings import SandboxSettings
+from tests.support.gateway import Gateway, settings_for
 from tests.support.sandbox import Sandbox
 from tests.support.servers import serve_in_thread
 
@@ -44,3 +46,11 @@ def sandbox(shared_sandbox: Sandbox) -> Sandbox:
 def start_sandbox() -> Callable[..., AbstractContextManager[Sandbox]]:
     """For tests that need their own sandbox settings: ``with start_sandbox(x=1) as sb: ...``."""
     return running_sandbox
+
+
+@pytest.fixture
+def gateway(sandbox: Sandbox) -> Iterator[Gateway]:
+    """The gateway on a free port, against the (reset) session sandbox."""
+    settings = settings_for(sandbox)
+    with serve_in_thread(create_app(settings)) as url:
+        yield Gateway(url, settings)
