@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 from starlette.applications import Starlette
@@ -40,7 +40,7 @@ OTHER_LINKED = "customer-linked"  # the raw id is a sample customer of its own, 
 ANONYMOUS = "no-user-available"
 
 
-def wait_until(check: Callable[[], T | None], timeout_s: float = 5.0) -> T:
+def wait_until(check: Callable[[], T | Literal[False] | None], timeout_s: float = 5.0) -> T:
     """Poll ``check`` until it returns something truthy; fail after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -167,4 +167,4 @@ def activate_new_offer(session: CustomerSession) -> str:
         (ad_id, ad) for ad_id, ad in ads.items() if datetime.fromisoformat(ad["startDate"]) <= now
     )
     session.events_ok(ad_event("ActivateOffer", ad["adServeToken"]))
-    return ad_id
+    return str(ad_id)
