@@ -83,7 +83,7 @@ def sample_id(raw_id: str) -> str:
 
 
 def sample_unenrolled_ids() -> frozenset[str]:
-    return frozenset({sample_id(UNENROLLED_RAW_ID)})
+    return frozenset({UNENROLLED_RAW_ID, sample_id(UNENROLLED_RAW_ID)})
 
 
 @cache
