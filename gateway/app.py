@@ -22,6 +22,7 @@ from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
+from resolvers.ticket_index import InProcessTicketIndex
 from schema import schema
 
 __all__ = ["create_app"]
@@ -44,6 +45,7 @@ def create_app(
         async with AsyncExitStack() as stack:
             app.state.upstreams = await _open_upstreams(settings, transports, stack)
             app.state.verifier = await _token_verifier(settings, stack)
+            app.state.ticket_index = InProcessTicketIndex()
             yield
 
     app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -52,7 +54,11 @@ def create_app(
     async def get_context(request: Request) -> Context:
         verifier: TokenVerifier = request.app.state.verifier
         viewer = await verifier.viewer(request.headers.get("authorization"))
-        return Context(upstreams=request.app.state.upstreams, viewer=viewer)
+        return Context(
+            upstreams=request.app.state.upstreams,
+            viewer=viewer,
+            ticket_index=request.app.state.ticket_index,
+        )
 
     app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
 

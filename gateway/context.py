@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.fastapi import BaseContext
 
@@ -13,6 +13,10 @@ from gateway.customer_ids import ANONYMOUS, CustomerIdHasher, HashedCustomerId
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
+
+if TYPE_CHECKING:
+    # type only: the index is built by the composition root (issue 4 moves it to gateway.store)
+    from resolvers.ticket_index import TicketIndex
 
 __all__ = ["Context", "Upstreams"]
 
@@ -31,10 +35,12 @@ class Upstreams:
 
 
 class Context(BaseContext):
-    def __init__(self, upstreams: Upstreams, viewer: Viewer) -> None:
+    def __init__(self, upstreams: Upstreams, viewer: Viewer, *, ticket_index: TicketIndex) -> None:
         super().__init__()
         self.upstreams = upstreams
         self.viewer = viewer
+        # app-lifetime: the customer tickets opened through the gateway (CSA cannot list them)
+        self.ticket_index = ticket_index
         self._per_request: dict[Callable[..., Any], Any] = {}
 
     @property
