@@ -10,6 +10,7 @@ import strawberry
 
 from schema.errors import NotAllowedError, NotFoundError, RejectedError, ValidationError
 from schema.extensions import ErrorContract
+from schema.offers import OffersMutation, OffersQuery
 from schema.status import StatusQuery
 from schema.viewer import ViewerQuery
 
@@ -17,12 +18,18 @@ __all__ = ["schema"]
 
 
 @strawberry.type
-class Query(ViewerQuery, StatusQuery):
+class Query(ViewerQuery, StatusQuery, OffersQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(OffersMutation):
     pass
 
 
 schema = strawberry.Schema(
     query=Query,
+    mutation=Mutation,
     # Concrete UserError kinds are reached only through the interface until a payload names them.
     types=[ValidationError, NotFoundError, NotAllowedError, RejectedError],
     extensions=[ErrorContract],
