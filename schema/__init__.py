@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.account_link import AccountLinkMutation, AccountLinkQuery
 from schema.errors import NotAllowedError, NotFoundError, RejectedError, ValidationError
 from schema.extensions import ErrorContract
 from schema.offers import OffersMutation, OffersQuery
+from schema.rewards import RewardsQuery
 from schema.status import StatusQuery
 from schema.viewer import ViewerQuery
 
@@ -18,12 +20,12 @@ __all__ = ["schema"]
 
 
 @strawberry.type
-class Query(ViewerQuery, StatusQuery, OffersQuery):
+class Query(ViewerQuery, StatusQuery, OffersQuery, RewardsQuery, AccountLinkQuery):
     pass
 
 
 @strawberry.type
-class Mutation(OffersMutation):
+class Mutation(OffersMutation, AccountLinkMutation):
     pass
 
 

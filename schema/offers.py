@@ -143,7 +143,9 @@ def bad_input(info: Info, message: str, field: str) -> GraphQLError:
 # --- types --------------------------------------------------------------------------------
 
 
-@strawberry.type(description="What a purchase must look like to earn the reward.")
+@strawberry.type(
+    name="PurchaseRequirement", description="What a purchase must look like to earn the reward."
+)
 class PurchaseRequirementType:
     min_spend_amount: Decimal | None
     purchase_channels: list[str] = strawberry.field(description="e.g. IN_STORE, ONLINE.")
