@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.sandbox.cardlytics_client import HTTP, assert_error
+from tests.sandbox.cardlytics_client import HTTP, ad_event, assert_error
 from tests.sandbox.cardlytics_support import (
     LINKED,
     UNLINKED,
@@ -263,3 +263,32 @@ def test_purchase_shows_in_the_activated_offers_redemption_state(sandbox: Sandbo
     ad_id = bought["redemption"]["adId"]
     ads = session.ads_ok(activationStates=["ACTIVATED"], redemptionStates=["PROCESSING"])["ads"]
     assert ads[ad_id]["redemptionState"] == "PROCESSING"
+
+
+def test_metered_offer_accumulates_until_the_threshold(
+    sandbox: Sandbox, receiver: WebhookReceiver
+) -> None:
+    session = api(sandbox).session(LINKED)
+    ads = session.ads_ok(activationStates=["NEW"])["ads"]
+    running = {o["adId"] for o in customer_overview(sandbox, LINKED)["offers"] if o["running"]}
+    ad_id, ad = next(
+        (ad_id, ad)
+        for ad_id, ad in ads.items()
+        if ad["reward"]["rewardType"] == "METERED_AMOUNT_PURCHASE" and ad_id in running
+    )
+    session.events_ok(ad_event("ActivateOffer", ad["adServeToken"]))
+    threshold = ad["reward"]["purchaseRequirement"]["minSpendAmount"]
+    first = purchase(sandbox, sourceCustomerId=LINKED, adId=ad_id, amount="10.00")
+    assert first.json()["event"] == "REDEMPTION_ACCUMULATING_PENDING"
+    rest = f"{threshold - 10:.2f}"
+    second = purchase(sandbox, sourceCustomerId=LINKED, adId=ad_id, amount=rest)
+    assert second.json()["event"] == "REDEMPTION_PENDING"
+    accumulating, pending = _rtm(receiver, 2)
+    assert [accumulating["event"], pending["event"]] == [
+        "REDEMPTION_ACCUMULATING_PENDING",
+        "REDEMPTION_PENDING",
+    ]
+    earned = pending["redemptions"][0]
+    assert earned["redemptionId"] == accumulating["redemptions"][0]["redemptionId"]
+    assert earned["redeemingTransactionAmount"] == pytest.approx(threshold)
+    assert earned["amount"] == ad["reward"]["rewardAmount"]
