@@ -14,6 +14,7 @@ COPY pyproject.toml README.md ./
 COPY gateway gateway
 COPY schema schema
 COPY resolvers resolvers
+COPY operations operations
 RUN pip install --no-deps .
 
 FROM python:3.11-slim

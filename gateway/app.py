@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.fastapi import GraphQLRouter
 
 from gateway.auth import AuthenticationError, JwksKeys, TokenVerifier
 from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
+from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
 from gateway.logs import current_request_id, new_request_id
 from gateway.settings import Settings
 from gateway.upstreams.cardlytics import CardlyticsClient
@@ -60,7 +61,11 @@ def create_app(
             ticket_index=request.app.state.ticket_index,
         )
 
-    app.include_router(GraphQLRouter(schema, context_getter=get_context), prefix="/graphql")
+    graphiql = GraphiQLPage.for_settings(settings) if settings.graphiql_enabled else None
+    router = GatewayGraphQLRouter(schema, context_getter=get_context, graphiql=graphiql)
+    app.include_router(router, prefix="/graphql")
+    if graphiql is not None:
+        app.mount(STATIC_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql-assets")
 
     @app.exception_handler(AuthenticationError)
     async def refuse_token(_: Request, error: AuthenticationError) -> JSONResponse:

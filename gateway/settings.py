@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GraphiQL at GET /graphql; unset means on, except in live mode.
+    graphiql: bool | None = None
 
     # Cardlytics Rewards Platform
     cardlytics_base_url: AnyHttpUrl = AnyHttpUrl(
@@ -86,6 +88,10 @@ class Settings(BaseSettings):
     retry_max_delay_s: float = Field(default=2.0, ge=0)
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_timeout_s: float = Field(default=10.0, gt=0)
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.mode != "live" if self.graphiql is None else self.graphiql
 
     @model_validator(mode="after")
     def _live_needs_real_credentials(self) -> Settings:
