@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth import AuthenticationError, JwksKeys, TokenVerifier
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
@@ -25,6 +26,7 @@ from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from resolvers.ticket_index import InProcessTicketIndex
 from schema import schema
+from schema.limits import QueryLimits
 
 __all__ = ["create_app"]
 
@@ -50,6 +52,16 @@ def create_app(
             yield
 
     app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # Read per operation by schema.limits.LimitQueries.
+    app.state.query_limits = QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+        default_list_size=settings.query_cost_default_list_size,
+    )
+    # Added first so it runs inside RequestIdMiddleware: a 413 carries the request id too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
     async def get_context(request: Request) -> Context:

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_timeout_s: float = Field(default=10.0, gt=0)
 
+    # Limits on one GraphQL request; a document over any of them is refused before it runs.
+    max_query_depth: int = Field(default=10, ge=1)
+    max_query_aliases: int = Field(default=30, ge=0)
+    max_query_tokens: int = Field(default=2000, ge=100)
+    max_query_cost: int = Field(default=5000, ge=1)
+    # What a list field without first / last / limit counts for in the cost.
+    query_cost_default_list_size: int = Field(default=20, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     @property
     def graphiql_enabled(self) -> bool:
         return self.mode != "live" if self.graphiql is None else self.graphiql

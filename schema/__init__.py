@@ -11,6 +11,7 @@ import strawberry
 from schema.account_link import AccountLinkMutation, AccountLinkQuery
 from schema.errors import NotAllowedError, NotFoundError, RejectedError, ValidationError
 from schema.extensions import ErrorContract
+from schema.limits import LimitQueries
 from schema.offers import OffersMutation, OffersQuery
 from schema.rewards import RewardsQuery
 from schema.status import StatusQuery
@@ -34,5 +35,6 @@ schema = strawberry.Schema(
     mutation=Mutation,
     # Concrete UserError kinds are reached only through the interface until a payload names them.
     types=[ValidationError, NotFoundError, NotAllowedError, RejectedError],
-    extensions=[ErrorContract],
+    # LimitQueries refuses an over-limit document before validation and execution.
+    extensions=[ErrorContract, LimitQueries],
 )
