@@ -9,24 +9,35 @@ from __future__ import annotations
 import strawberry
 
 from schema.account_link import AccountLinkMutation, AccountLinkQuery
+from schema.customer_tickets import CustomerTicketsMutation, CustomerTicketsQuery, TicketsQuery
 from schema.errors import NotAllowedError, NotFoundError, RejectedError, ValidationError
 from schema.extensions import ErrorContract
 from schema.limits import LimitQueries
 from schema.offers import OffersMutation, OffersQuery
 from schema.rewards import RewardsQuery
 from schema.status import StatusQuery
+from schema.vendor_tickets import VendorTicketsMutation, VendorTicketsQuery
 from schema.viewer import ViewerQuery
 
 __all__ = ["schema"]
 
 
 @strawberry.type
-class Query(ViewerQuery, StatusQuery, OffersQuery, RewardsQuery, AccountLinkQuery):
+class Query(
+    ViewerQuery,
+    StatusQuery,
+    OffersQuery,
+    RewardsQuery,
+    AccountLinkQuery,
+    CustomerTicketsQuery,
+    VendorTicketsQuery,
+    TicketsQuery,
+):
     pass
 
 
 @strawberry.type
-class Mutation(OffersMutation, AccountLinkMutation):
+class Mutation(OffersMutation, AccountLinkMutation, CustomerTicketsMutation, VendorTicketsMutation):
     pass
 
 
