@@ -55,6 +55,7 @@ __all__ = [
     "OffersMutation",
     "OffersQuery",
     "Ranking",
+    "open_value",
     "resolve_offer",
 ]
 
@@ -114,7 +115,8 @@ class ActivationModel(Enum):
 E = TypeVar("E", bound=Enum)
 
 
-def _open(kind: type[E], value: str | None) -> E | None:
+def open_value(kind: type[E], value: str | None) -> E | None:
+    """The member for ``value``, UNKNOWN for one we do not know, None for none."""
     # Cardlytics adds values over time; a new one must not fail the screen.
     if value is None:
         return None
@@ -178,7 +180,7 @@ class OfferReward:
     def from_upstream(cls, reward: AdReward) -> OfferReward:
         requirement = reward.purchase_requirement
         return cls(
-            type=_open(RewardType, reward.reward_type),
+            type=open_value(RewardType, reward.reward_type),
             amount=reward.reward_amount,
             max_amount=reward.max_reward_amount,
             is_multi_redemption=reward.is_multi_redemption,
@@ -186,7 +188,7 @@ class OfferReward:
             purchase_requirement=(
                 PurchaseRequirementType.from_upstream(requirement) if requirement else None
             ),
-            activation_model=_open(ActivationModel, reward.activation_model),
+            activation_model=open_value(ActivationModel, reward.activation_model),
         )
 
 
@@ -262,11 +264,11 @@ class Offer:
             view=view,
             id=strawberry.ID(ad.ad_id),
             merchant_name=ad.merchant_name,
-            type=_open(OfferType, ad.ad_type),
+            type=open_value(OfferType, ad.ad_type),
             reward=OfferReward.from_upstream(ad.reward) if ad.reward else None,
-            activation_state=_open(OfferActivationState, ad.activation_state),
-            visibility_state=_open(OfferVisibilityState, ad.visibility_state),
-            redemption_state=_open(OfferRedemptionState, ad.redemption_state),
+            activation_state=open_value(OfferActivationState, ad.activation_state),
+            visibility_state=open_value(OfferVisibilityState, ad.visibility_state),
+            redemption_state=open_value(OfferRedemptionState, ad.redemption_state),
             start_date=ad.start_date,
             end_date=ad.end_date,
             activation_date=ad.activation_date,

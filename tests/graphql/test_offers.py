@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schema.offers import OfferActivationState, OfferVisibilityState, open_value
 from tests.support.gateway import Gateway
 from tests.support.sandbox import Sandbox
 
@@ -243,3 +244,11 @@ async def test_a_get_ads_failure_nulls_only_the_offer_fields(
     assert set(result.codes) == {"UPSTREAM_UNAVAILABLE"}
     assert all("503" not in e["message"] for e in result.errors)
     assert sandbox.calls("cardlytics")[GET_ADS] == 1
+
+
+def test_a_state_cardlytics_adds_later_reads_as_unknown() -> None:
+    # The sandbox only sends documented values, so this mapping is checked directly.
+    assert open_value(OfferActivationState, "ACTIVATED") is OfferActivationState.ACTIVATED
+    assert open_value(OfferActivationState, "EXPIRED") is OfferActivationState.UNKNOWN
+    assert open_value(OfferVisibilityState, "ARCHIVED") is OfferVisibilityState.UNKNOWN
+    assert open_value(OfferVisibilityState, None) is None
