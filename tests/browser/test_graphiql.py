@@ -86,6 +86,10 @@ def test_graphiql_runs_the_home_screen_with_no_internet(
     assert json.loads(variables) == {"first": 10}
     assert json.loads(headers)["Authorization"].startswith("Bearer ey")
 
+    # and: the schema loaded (introspection passes the query limits): the docs list the roots
+    browser.find_element(By.CSS_SELECTOR, "[aria-label='Show Documentation Explorer']").click()
+    wait.until(lambda d: "Mutation" in d.find_element(By.CLASS_NAME, "graphiql-doc-explorer").text)
+
     # when: the run button is clicked
     browser.find_element(By.CSS_SELECTOR, "button.graphiql-execute-button").click()
     text = wait.until(_response)  # until a non-empty answer
