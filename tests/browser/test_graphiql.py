@@ -8,24 +8,42 @@ DevTools network log, that the page asked for nothing outside the gateway.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.support.gateway import Gateway
+from gateway.app import create_app
+from gateway.graphiql import STATIC_PATH
+from tests.support.gateway import Gateway, settings_for
+from tests.support.sandbox import Sandbox
+from tests.support.servers import serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LOAD_TIMEOUT_S = 30
+
+# Live mode needs real-looking credentials and a JWKS URL (never fetched here).
+LIVE: dict[str, Any] = {
+    "mode": "live",
+    "cardlytics_client_id": "bank-client",
+    "cardlytics_secret": "bank-secret",
+    "customer_id_hmac_key": "bank-hmac-key",
+    "clickbank_api_key": "API-" + "1F" * 20,
+    "jwt_jwks_url": "http://127.0.0.1:9/jwks",
+}
 
 CHROMIUM_FLAGS = (
     "--headless=new",
@@ -105,6 +123,47 @@ def test_graphiql_runs_the_home_screen_with_no_internet(
 
     # and: nothing was asked of any host but the gateway
     assert _hosts_requested(browser) == {urlsplit(gateway.url).netloc}
+
+
+def test_page_and_assets_come_from_the_gateway(gateway: Gateway) -> None:
+    # when
+    page = httpx.get(gateway.graphql_url, headers={"Accept": "text/html"})
+
+    # then: every script and style is under /graphql/static, served, and matches its hash
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"\s+integrity="sha384-([^"]+)"', page.text)
+    assert len(assets) == 7
+    for url, digest in assets:
+        assert url.startswith(STATIC_PATH + "/")
+        asset = httpx.get(gateway.url + url)
+        assert asset.status_code == 200
+        assert base64.b64encode(hashlib.sha384(asset.content).digest()).decode() == digest
+    assert not re.search(r'(?:src|href)="(?:https?:)?//', page.text)
+    assert "query Home" in page.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "page_status", "token"),
+    [
+        ({}, 404, False),  # live mode: off unless asked for
+        ({"graphiql": True}, 200, False),  # asked for: on, but never with a token
+    ],
+)
+def test_live_mode(
+    sandbox: Sandbox, overrides: dict[str, Any], page_status: int, token: bool
+) -> None:
+    settings = settings_for(sandbox, **LIVE, **overrides)
+    with serve_in_thread(create_app(settings)) as url:
+        page = httpx.get(f"{url}/graphql", headers={"Accept": "text/html"})
+        asset = httpx.get(f"{url}{STATIC_PATH}/react-18.2.0/react.production.min.js")
+    assert page.status_code == page_status
+    assert asset.status_code == page_status
+    assert ("Bearer ey" in page.text) is token
+
+
+def test_graphiql_can_be_turned_off_in_sandbox_mode(sandbox: Sandbox) -> None:
+    with serve_in_thread(create_app(settings_for(sandbox, graphiql=False))) as url:
+        assert httpx.get(f"{url}/graphql", headers={"Accept": "text/html"}).status_code == 404
 
 
 def _editor_text(browser: webdriver.Chrome, container: str) -> str:
