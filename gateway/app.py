@@ -18,7 +18,7 @@ from gateway.body_limit import BodyLimitMiddleware
 from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
-from gateway.logs import current_request_id, new_request_id
+from gateway.logs import current_request_id, request_id_scope
 from gateway.settings import Settings
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
@@ -187,12 +187,12 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = new_request_id(incoming if _SAFE_REQUEST_ID.match(incoming) else None)
+        with request_id_scope(incoming if _SAFE_REQUEST_ID.match(incoming) else None) as rid:
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
+            async def send_with_id(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                await send(message)
 
-        await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)

@@ -11,10 +11,18 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["REDACTED", "configure_logging", "current_request_id", "new_request_id", "redact"]
+__all__ = [
+    "REDACTED",
+    "configure_logging",
+    "current_request_id",
+    "redact",
+    "request_id_scope",
+]
 
 REDACTED = "[REDACTED]"
 
@@ -45,11 +53,15 @@ def _replacement(match: re.Match[str]) -> str:
     return REDACTED
 
 
-def new_request_id(value: str | None = None) -> str:
-    """Bind a request id to the current task (the incoming one, or a fresh UUID)."""
+@contextmanager
+def request_id_scope(value: str | None = None) -> Iterator[str]:
+    """Bind a request id (the given one or a fresh UUID) for the block, then restore the old."""
     request_id = value or str(uuid.uuid4())
-    _request_id.set(request_id)
-    return request_id
+    token = _request_id.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _request_id.reset(token)
 
 
 def current_request_id() -> str | None:

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from gateway.customer_ids import ANONYMOUS, CustomerIdHasher
-from gateway.logs import REDACTED, configure_logging, new_request_id, redact
+from gateway.logs import REDACTED, configure_logging, redact, request_id_scope
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLWhlcmU"
 
@@ -41,8 +41,8 @@ def test_json_log_line_carries_request_id_and_is_redacted(
 ) -> None:
     configure_logging("INFO")
     try:
-        new_request_id("req-123")
-        logging.getLogger("gateway.test").info("sent", extra={"header": f"Bearer {JWT}"})
+        with request_id_scope("req-123"):
+            logging.getLogger("gateway.test").info("sent", extra={"header": f"Bearer {JWT}"})
         line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     finally:
         logging.getLogger().handlers.clear()

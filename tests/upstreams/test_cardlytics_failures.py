@@ -14,7 +14,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from gateway.logs import new_request_id
+from gateway.logs import request_id_scope
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.cardlytics.events import activate_offer, log_enrollment
 from gateway.upstreams.cardlytics.models import AdEventMetadata, Channel, Section
@@ -202,11 +202,10 @@ async def test_every_call_carries_the_request_id_and_its_echo_is_logged(
     sandbox: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     # given
-    new_request_id("gw-req-7")
     recorder = Recorder()
     async with cardlytics_client(sandbox.cardlytics_url, recorder=recorder) as client:
         # when
-        with caplog.at_level(logging.INFO, "gateway.upstreams"):
+        with caplog.at_level(logging.INFO, "gateway.upstreams"), request_id_scope("gw-req-7"):
             ads = await client.offers.get_ads(ME, ALL_OFFERS)
             await client.events.send(ME, [log_enrollment()])
 

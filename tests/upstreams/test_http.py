@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from gateway.logs import new_request_id
+from gateway.logs import request_id_scope
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamNotFound,
@@ -98,12 +98,12 @@ async def test_open_breaker_fails_fast_without_calling_then_recovers(
 
 
 async def test_incoming_request_id_is_sent_upstream(http: UpstreamHTTP) -> None:
-    new_request_id("incoming-42")
     seen: list[str] = []
 
     def capture(response: httpx.Response, request_id: str) -> UpstreamError | None:
         seen.append(response.request.headers["X-Request-Id"])
         return None
 
-    await http.send("GET", PATH, classify=capture, idempotent=False)
+    with request_id_scope("incoming-42"):
+        await http.send("GET", PATH, classify=capture, idempotent=False)
     assert seen == ["incoming-42"]
