@@ -39,14 +39,25 @@ OPEN_TICKET = {
 }
 GET_ADS = "POST /v2/ads/getAds"
 
+Role = Literal["customer", "agent"]
+
 
 @dataclass(frozen=True)
 class Case:
     """How to run one operation: as whom, with what, after which other operations."""
 
-    role: Literal["customer", "agent"]
+    role: Role
     variables: dict[str, Any] = field(default_factory=dict)
-    before: tuple[tuple[str, dict[str, Any]], ...] = ()
+    before: tuple[Before, ...] = ()
+
+
+@dataclass(frozen=True)
+class Before:
+    """An operation that sets the scene, run first as ``role``."""
+
+    name: str
+    variables: dict[str, Any]
+    role: Role = "customer"
 
 
 # ClickBank sample receipts and tickets: see gateway/sandbox/clickbank/README.md.
@@ -65,7 +76,12 @@ CASES: dict[str, Case] = {
     ),
     "link_card.graphql": Case("customer", {"redirectUri": "https://bank.example/cards/linked"}),
     "open_ticket.graphql": Case("customer", OPEN_TICKET),
-    "my_tickets.graphql": Case("customer", before=(("open_ticket.graphql", OPEN_TICKET),)),
+    "my_tickets.graphql": Case("customer", before=(Before("open_ticket.graphql", OPEN_TICKET),)),
+    "agent_customer_tickets.graphql": Case(
+        "agent",
+        {"customerId": CUSTOMER, "receipt": "W8JS5PL4"},
+        before=(Before("open_ticket.graphql", OPEN_TICKET),),
+    ),
     "agent_ticket_search.graphql": Case(
         "agent",
         # a 14-day range: two 7-day windows upstream
@@ -129,11 +145,14 @@ def test_operation_is_valid(name: str, against: str) -> None:
 async def test_operation_runs(gateway: Gateway, name: str) -> None:
     # given
     case = CASES[name]
-    token = gateway.customer(CUSTOMER) if case.role == "customer" else gateway.agent()
-    for before, variables in case.before:
-        _assert_answered(await gateway.execute(_document(before), variables, token=token))
+    for before in case.before:
+        setup = await gateway.execute(
+            _document(before.name), before.variables, token=_token(gateway, before.role)
+        )
+        _assert_answered(setup)
 
     # when
+    token = _token(gateway, case.role)
     result = await gateway.execute(_document(name), case.variables, token=token)
 
     # then
@@ -160,6 +179,10 @@ async def test_home_is_one_get_ads_call(gateway: Gateway, sandbox: Sandbox) -> N
 def test_readme_shows_the_home_document_as_it_is() -> None:
     section = (ROOT / "README.md").read_text().split("## The home-screen query", 1)[1]
     assert f"```graphql\n{_document('home.graphql')}```" in section
+
+
+def _token(gateway: Gateway, role: Role) -> str:
+    return gateway.customer(CUSTOMER) if role == "customer" else gateway.agent()
 
 
 def _assert_answered(result: Result) -> None:
