@@ -15,6 +15,7 @@ from resolvers import customer_tickets as resolve
 from resolvers.customer_tickets import CustomerTicketInvalid, NewCustomerTicket
 from resolvers.ticket_index import TrackedTicket
 from schema.errors import UserError, ValidationError, user_error_for
+from schema.offers import Offer, resolve_offer
 from schema.tickets import Ticket, described, described_mutation, utc
 from schema.vendor_tickets import VendorTicket
 
@@ -84,6 +85,15 @@ class CustomerTicket(Ticket):
     @described("The Cardlytics offer (adId) the ticket is about.")
     def offer_id(self) -> strawberry.ID:
         return strawberry.ID(self.tracked.offer_id)
+
+    @described(
+        "The offer as the customer sees it now (from the request's one getAds): null when they "
+        "no longer have it, and for agents, who are shown no customer's offers."
+    )
+    async def offer(self, info: Info) -> Offer | None:
+        if not info.context.viewer.is_customer:
+            return None  # offers are served per customer session; an agent has none
+        return await resolve_offer(info.context, self.tracked.offer_id)
 
     @described("The purchases the ticket is about.")
     def transaction_ids(self) -> list[strawberry.ID]:
