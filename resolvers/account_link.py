@@ -27,9 +27,16 @@ async def start_link(context: Context, redirect_uri: str) -> AccountLinkStarted:
     return await context.upstreams.cardlytics.account_links.start(customer, redirect_uri.strip())
 
 
-async def delete_link(context: Context, account_link_id: str) -> AccountLinkStatus:
-    """Unlink, then read the status back so the screen shows what is left."""
+async def delete_link(context: Context, account_link_id: str) -> AccountLinkStatus | None:
+    """Unlink, then read the status back so the screen shows what is left.
+
+    None when the customer has no such link: checked on the status first, so a wrong id never
+    reaches the DELETE (which would also answer 404 for it).
+    """
     customer = require_customer(context)
     links = context.upstreams.cardlytics.account_links
+    before = await links.status(customer)
+    if account_link_id not in {link.account_link_id for link in before.account_links}:
+        return None
     await links.delete(customer, account_link_id)
     return await links.status(customer)

@@ -127,15 +127,18 @@ async def _delete(info: Info, input: DeleteAccountLinkInput) -> DeleteAccountLin
             message="accountLinkId is required", field=["input", "accountLinkId"]
         )
         return DeleteAccountLinkPayload(account_link=None, errors=[error])
+    not_found = NotFoundError(message=f"input.accountLinkId: no account link {link_id}")
     try:
         status = await delete_link(info.context, link_id)
     except UpstreamError as failure:
-        # A link this customer does not have answers 404: NotFoundError, nothing changed.
+        # A link deleted meanwhile answers 404: the same NotFoundError, nothing changed.
         if (user_error := user_error_for(failure)) is None:
             raise
         if isinstance(user_error, NotFoundError):
-            user_error = NotFoundError(message=f"input.accountLinkId: no account link {link_id}")
+            user_error = not_found
         return DeleteAccountLinkPayload(account_link=None, errors=[user_error])
+    if status is None:
+        return DeleteAccountLinkPayload(account_link=None, errors=[not_found])
     return DeleteAccountLinkPayload(account_link=AccountLink.from_upstream(status), errors=[])
 
 

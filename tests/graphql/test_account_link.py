@@ -66,7 +66,9 @@ async def test_start_then_delete_a_link(gateway: Gateway, sandbox: Sandbox) -> N
     assert sandbox.calls("cardlytics")["DELETE /v2/data/accountLink/{account_link_id}"] == 1
 
 
-async def test_deleting_a_link_the_customer_has_not_is_not_found(gateway: Gateway) -> None:
+async def test_deleting_a_link_the_customer_has_not_is_not_found(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
     result = await gateway.execute(
         _delete("no-such-link"), token=gateway.customer("customer-linked")
     )
@@ -77,6 +79,8 @@ async def test_deleting_a_link_the_customer_has_not_is_not_found(gateway: Gatewa
     [error] = payload["errors"]
     assert error["__typename"] == "NotFoundError"
     assert "input.accountLinkId" in error["message"]
+    assert sandbox.calls("cardlytics")["GET /v2/data/accountLink"] == 1
+    assert not any(call.startswith("DELETE") for call in sandbox.calls("cardlytics"))
 
 
 @pytest.mark.parametrize("redirect_uri", ["not-a-url", "/relative/path", "ftp://host/x", " "])
