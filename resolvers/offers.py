@@ -61,6 +61,7 @@ __all__ = [
     "perform_offer_action",
     "record_enrollment",
     "record_offer_events",
+    "require_event_reporter",
 ]
 
 #: The channel a document gets when it names none: the gateway serves the banks' apps.
