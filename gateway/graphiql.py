@@ -9,6 +9,7 @@ token in the headers editor.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 from collections.abc import Awaitable, Callable
@@ -30,6 +31,8 @@ ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
 STATIC_PATH = "/graphql/static"
 # Enrolled, a linked card, offers in every state and a purchase history (the sandbox's README).
 SANDBOX_CUSTOMER = "customer-linked"
+# The home document's variables when GraphiQL opens.
+HOME_VARIABLES: dict[str, Any] = {"first": 10}
 
 _TEMPLATE = Path(__file__).parent / "static" / "graphiql.html"
 _NO_HOME_DOCUMENT = "# operations/home.graphql is not installed here.\n{ viewer { role } }\n"
@@ -61,7 +64,7 @@ class GraphiQLPage:
             "headers": json.dumps({"Authorization": f"Bearer {bearer}"}, indent=2),
         }
         return (
-            _TEMPLATE.read_text(encoding="utf-8")
+            _template()
             .replace("__STATIC__", self.static_url)
             .replace("__CONFIG__", json.dumps(config).translate(_SCRIPT_SAFE))
         )
@@ -88,20 +91,22 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, None]):
         return HTMLResponse(self._graphiql.render())
 
 
-# What the home document's variables are set to when GraphiQL opens.
-HOME_VARIABLES: dict[str, Any] = {"first": 10}
-
-
 def home_document() -> str:
     """``operations/home.graphql``: from the source tree, or the installed ``operations`` data."""
     # ``operations`` is a namespace package (data only); importlib.resources cannot read those
     # reliably on 3.11 under an editable install, so look through its locations directly.
     spec = importlib.util.find_spec("operations")
-    for location in spec.submodule_search_locations or [] if spec else []:
+    locations = (spec.submodule_search_locations or []) if spec else []
+    for location in locations:
         path = Path(location) / "home.graphql"
         if path.is_file():
             return path.read_text(encoding="utf-8")
     return _NO_HOME_DOCUMENT
+
+
+@functools.cache
+def _template() -> str:
+    return _TEMPLATE.read_text(encoding="utf-8")
 
 
 def _sandbox_token(settings: Settings) -> Callable[[], str]:
