@@ -48,7 +48,15 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["QUERY_TOO_COMPLEX", "LimitQueries", "QueryLimits", "check_document"]
+from gateway.settings import Settings
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "QUERY_TOO_COMPLEX",
+    "LimitQueries",
+    "QueryLimits",
+    "check_document",
+]
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
@@ -70,10 +78,7 @@ class QueryLimits:
     default_list_size: int
 
 
-def _default_limits() -> QueryLimits:
-    # The settings' defaults, for a schema executed without the app (tests, tools).
-    from gateway.settings import Settings
-
+def _settings_defaults() -> QueryLimits:
     fields = Settings.model_fields
     return QueryLimits(
         max_depth=fields["max_query_depth"].default,
@@ -84,12 +89,18 @@ def _default_limits() -> QueryLimits:
     )
 
 
+# For a schema executed without the app (tests, tools): the settings' defaults.
+DEFAULT_LIMITS = _settings_defaults()
+
+
 class LimitQueries(SchemaExtension):
     """Applies the app's ``QueryLimits`` (``app.state.query_limits``) to every operation."""
 
+    limits: QueryLimits = DEFAULT_LIMITS  # replaced by the app's at the start of each operation
+
     def on_operation(self) -> Iterator[None]:
-        limits = self._limits()
-        self.execution_context.parse_options["max_tokens"] = limits.max_tokens
+        self.limits = self._app_limits()
+        self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
         yield
 
     def on_parse(self) -> Iterator[None]:
@@ -105,7 +116,7 @@ class LimitQueries(SchemaExtension):
             errors = check_document(
                 context.schema._schema,
                 context.graphql_document.definitions,
-                self._limits(),
+                self.limits,
                 context.variables or {},
             )
             if errors:
@@ -114,11 +125,11 @@ class LimitQueries(SchemaExtension):
                 context.pre_execution_errors = errors
         yield
 
-    def _limits(self) -> QueryLimits:
+    def _app_limits(self) -> QueryLimits:
         request = getattr(self.execution_context.context, "request", None)
         state = getattr(getattr(request, "app", None), "state", None)
         limits = getattr(state, "query_limits", None)
-        return limits if isinstance(limits, QueryLimits) else _default_limits()
+        return limits if isinstance(limits, QueryLimits) else DEFAULT_LIMITS
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,16 @@ class _Walker:
         self.fragments = {
             d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)
         }
+        # A variable left out takes its default; fragments are priced once for every
+        # operation, so the largest default of a name is the one that counts.
+        self.defaults: dict[str, int] = {}
+        for operation in definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                for variable in operation.variable_definitions or ():
+                    if isinstance(variable.default_value, IntValueNode):
+                        name = variable.variable.name.value
+                        value = int(variable.default_value.value)
+                        self.defaults[name] = max(value, self.defaults.get(name, value))
         self.prices: dict[str, _Price] = {}
         self.entered: list[str] = []  # the fragments the walk is inside, in order
 
@@ -295,7 +316,8 @@ class _Walker:
         if isinstance(value, IntValueNode):
             return int(value.value)
         if isinstance(value, VariableNode):
-            given = self.variables.get(value.name.value)
+            name = value.name.value
+            given = self.variables[name] if name in self.variables else self.defaults.get(name)
             return given if isinstance(given, int) and not isinstance(given, bool) else None
         return None
 

@@ -94,6 +94,11 @@ def test_a_page_size_from_a_variable_counts_too(strict: Gateway, sandbox: Sandbo
     _no_upstream_calls(sandbox)
 
 
+async def test_a_page_size_variable_left_out_counts_its_default(strict: Gateway) -> None:
+    result = await strict.execute(OFFERS.replace("$n: Int", "$n: Int = 10"))
+    _refused(result.errors, "cost 51")
+
+
 async def test_a_list_without_a_page_size_counts_the_default(strict: Gateway) -> None:
     # 1 + 20 (default) x 5 = 101
     result = await strict.execute("{ offers { edges { node { id merchantName rank } } } }")
