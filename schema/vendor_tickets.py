@@ -9,6 +9,7 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from pydantic.alias_generators import to_camel
 from strawberry.relay import PageInfo
 
@@ -23,6 +24,12 @@ from gateway.upstreams.clickbank import (
     TicketRequestInvalid,
 )
 from gateway.upstreams.clickbank.models import MoneyAmount
+from gateway.upstreams.errors import (
+    UpstreamError,
+    UpstreamNotAllowed,
+    UpstreamNotFound,
+    UpstreamRejected,
+)
 from resolvers import vendor_tickets as resolve
 from resolvers.vendor_tickets import VendorTicketSearch
 from schema.errors import UserError, user_error_for
@@ -406,10 +413,25 @@ async def _refund_preview(
     refund_amount: Decimal | None = None,
     sku: str | None = None,
 ) -> PartialRefund | None:
-    preview = await _checked(
-        resolve.preview_refund(info.context, receipt, refund_type.value, refund_amount, sku)
-    )
+    call = resolve.preview_refund(info.context, receipt, refund_type.value, refund_amount, sku)
+    try:
+        preview = await _checked(call)
+    except (UpstreamNotFound, UpstreamNotAllowed, UpstreamRejected) as error:
+        # ClickBank's documented refusals of this receipt (unknown, partial refunds not enabled,
+        # more than was paid) are the agent's to fix, not an outage.
+        raise _refused(info, error) from None
     return PartialRefund(data=preview)
+
+
+_REFUSED_FIELD = {UpstreamNotFound: "receipt", UpstreamNotAllowed: "refundType"}
+
+
+def _refused(info: Info, error: UpstreamError) -> GraphQLError:
+    extensions: dict[str, object] = {"code": "BAD_USER_INPUT", "upstream": error.upstream}
+    if (field := _REFUSED_FIELD.get(type(error))) is not None:
+        extensions["field"] = field
+    # Given a path, graphql-core keeps the error as it is: the code above is what is shown.
+    return GraphQLError(error.message, path=info.path.as_list(), extensions=extensions)
 
 
 @strawberry.type

@@ -301,6 +301,30 @@ async def test_refund_preview_rules_are_checked_before_sending(
     assert sandbox.calls("clickbank") == {}
 
 
+@pytest.mark.parametrize(
+    ("variables", "field", "words"),
+    [
+        (
+            {"receipt": "T9WC3HM6", "type": "PARTIAL_PERCENT", "amount": "10"},
+            "refundType",
+            "partial",
+        ),
+        ({"receipt": "ZZZZ9999", "type": "FULL"}, "receipt", "not found"),
+        ({"receipt": "E2NF6KJ8", "type": "PARTIAL_AMOUNT", "amount": "99"}, None, ""),
+    ],
+)
+async def test_refund_preview_refusals_are_bad_input_not_an_outage(
+    gateway: Gateway, sandbox: Sandbox, variables: dict[str, str], field: str | None, words: str
+) -> None:
+    result = await execute(gateway, PREVIEW, variables, token=gateway.agent())
+    assert result.data == {"refundPreview": None}
+    [error] = result.errors
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"].get("field") == field
+    assert words in error["message"]
+    assert sandbox.calls("clickbank") == {AMOUNTS: 1}
+
+
 async def test_tickets_on_a_receipt_are_vendor_tickets(gateway: Gateway) -> None:
     document = '{ tickets(receipt: "W8JS5PL4") { __typename id ... on VendorTicket { status } } }'
     result = await execute(gateway, document, token=gateway.agent())
