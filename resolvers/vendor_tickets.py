@@ -18,6 +18,7 @@ from aiodataloader import DataLoader
 
 from gateway.context import Context
 from gateway.upstreams.clickbank import (
+    DEFAULT_MAX_PAGES,
     PartialRefundData,
     TicketData,
     TicketFilters,
@@ -194,13 +195,12 @@ class VendorTicketSearch:
             return await count(type=f.type, status=f.status, receipt=f.receipt)
         # The count endpoint takes no dates (seed 002), so a dated search counts its own pages.
         seen: set[str] = set()
-        number = 1
-        while True:
+        for number in range(1, DEFAULT_MAX_PAGES + 1):  # C3#7: a 206 loop must end
             page = await self.page(number)
             seen.update(ticket.ticket_id for ticket in page.tickets)
             if not page.has_more:
-                return len(seen)
-            number += 1
+                break
+        return len(seen)
 
 
 def _prime(context: Context, taken: list[tuple[str, TicketData]]) -> None:
@@ -214,13 +214,22 @@ def _encode(kind: str, *numbers: int) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
+_CURSOR_NUMBERS = {"p": 2, "m": 1}  # page and row; offset in the merged list
+
+
 def _decode(cursor: str, kind: str) -> tuple[int, ...]:
     try:
         parts = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         parts = []
-    if len(parts) >= 3 and parts[:2] == ["vt", kind] and all(p.isdigit() for p in parts[2:]):
-        return tuple(int(p) for p in parts[2:])
+    numbers = parts[2:]
+    if (
+        parts[:2] == ["vt", kind]
+        and len(numbers) == _CURSOR_NUMBERS[kind]
+        and all(n.isascii() and n.isdigit() for n in numbers)
+        and (kind != "p" or int(numbers[0]) >= 1)
+    ):
+        return tuple(int(n) for n in numbers)
     raise TicketRequestInvalid("after", "is not a cursor this search gave out")
 
 

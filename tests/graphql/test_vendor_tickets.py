@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -250,7 +251,21 @@ async def test_a_broken_filter_rule_is_bad_input_and_sends_nothing(
     assert sandbox.calls("clickbank") == {}
 
 
-@pytest.mark.parametrize(("first", "after"), [(101, None), (-1, None), (10, "bm90LWEtY3Vyc29y")])
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("first", "after"),
+    [
+        (101, None),
+        (-1, None),
+        (10, _cursor("not-a-cursor")),
+        (10, _cursor("vt:p:5")),
+        (10, _cursor("vt:p:0:3")),
+        (10, _cursor("vt:m:3")),  # a merged-list cursor given to a one-window search
+    ],
+)
 async def test_bad_paging_arguments_send_nothing(
     gateway: Gateway, sandbox: Sandbox, first: int, after: str | None
 ) -> None:
@@ -347,3 +362,23 @@ async def test_clickbank_down_nulls_only_the_vendor_fields(
     assert result.codes == ["UPSTREAM_UNAVAILABLE", "UPSTREAM_UNAVAILABLE"]
     assert {e["extensions"]["upstream"] for e in result.errors} == {"clickbank"}
     assert all("503" not in e["message"] for e in result.errors)
+
+
+async def test_a_long_range_pages_through_the_merged_list(gateway: Gateway) -> None:
+    ten_days = {"createDateFrom": "2024-08-30", "createDateTo": "2024-09-08"}
+    whole = await execute(gateway, SEARCH, {"filter": ten_days}, token=gateway.agent())
+    all_ids = [e["node"]["id"] for e in whole.data["vendorTickets"]["edges"]]  # type: ignore[index]
+    head = await execute(gateway, SEARCH, {"filter": ten_days, "first": 3}, token=gateway.agent())
+    connection = head.data["vendorTickets"]  # type: ignore[index]
+    assert connection["pageInfo"]["hasNextPage"] is True
+    variables = {"filter": ten_days, "after": connection["pageInfo"]["endCursor"]}
+    tail = await execute(gateway, SEARCH, variables, token=gateway.agent())
+    rest = tail.data["vendorTickets"]  # type: ignore[index]
+    assert rest["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "startCursor": rest["edges"][0]["cursor"],
+        "endCursor": rest["edges"][-1]["cursor"],
+    }
+    ids = [e["node"]["id"] for e in connection["edges"] + rest["edges"]]
+    assert ids == all_ids
