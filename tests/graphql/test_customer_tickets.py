@@ -101,6 +101,26 @@ async def test_the_offer_is_joined_from_one_get_ads(gateway: Gateway, sandbox: S
     assert sandbox.calls("cardlytics")["POST /v2/ads/getAds"] == 1
 
 
+async def test_each_tickets_progress_is_read_once_per_request(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    source_ticket_id = (await _open(gateway))["ticket"]["id"]
+    await _until_closed(gateway, source_ticket_id)
+    sandbox.reset_calls("cardlytics")
+    document = """
+    query ($id: ID!) {
+      customerTickets { processingStatus status resolution closedAt }
+      customerTicket(sourceTicketId: $id) { status redemptionIds cdlxTicketId }
+    }
+    """
+    result = await execute(
+        gateway, document, {"id": source_ticket_id}, token=gateway.customer(LINKED)
+    )
+    assert result.errors == []
+    assert result.data["customerTicket"]["status"] == "CLOSED"  # type: ignore[index]
+    assert sandbox.calls("cardlytics")[CSA_GET] == 1
+
+
 async def test_another_customer_sees_none_of_them(gateway: Gateway, sandbox: Sandbox) -> None:
     source_ticket_id = (await _open(gateway))["ticket"]["id"]
     sandbox.reset_calls("cardlytics")
