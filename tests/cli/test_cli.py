@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import IO
 
 import httpx
+import jwt
 import pytest
 
 from gateway.settings import SANDBOX_DEFAULTS
@@ -164,3 +165,40 @@ def test_serve_with_sandbox_runs_gateway_against_the_simulators() -> None:
         graphiql = httpx.get(f"{gateway}/graphql", headers={"Accept": "text/html"})
         assert graphiql.status_code == 200
         assert "graphiql" in graphiql.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("args", "role", "subject"),
+    [
+        (("--customer", "alice"), "customer", "alice"),
+        (("--agent",), "agent", "agent"),
+        (("--customer", "bob", "--agent"), "agent", "bob"),
+    ],
+)
+def test_token_prints_a_sandbox_token_of_the_asked_role(
+    args: tuple[str, ...], role: str, subject: str
+) -> None:
+    result = run("token", *args)
+    assert result.returncode == 0, result.stderr
+    claims = jwt.decode(
+        result.stdout.strip(),
+        SANDBOX_DEFAULTS.jwt_shared_key,
+        algorithms=["HS256"],
+        audience="rewards-gateway",
+        issuer="rewards-gateway-sandbox",
+    )
+    assert (claims["role"], claims["sub"]) == (role, subject)
+    assert claims["exp"] - claims["iat"] == 12 * 3600
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [((), {}), (("--customer", "alice"), {"GATEWAY_MODE": "live"})],
+)
+def test_token_refuses_without_a_viewer_or_in_live_mode(
+    args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    result = run("token", *args, env=env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
