@@ -20,11 +20,11 @@ from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
 from gateway.logs import current_request_id, request_id_scope
 from gateway.settings import Settings
+from gateway.store.ticket_index import InProcessTicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
-from resolvers.ticket_index import InProcessTicketIndex
 from schema import schema
 from schema.limits import QueryLimits
 

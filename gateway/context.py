@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from strawberry.fastapi import BaseContext
 
 from gateway.auth import Viewer
 from gateway.customer_ids import ANONYMOUS, CustomerIdHasher, HashedCustomerId
+from gateway.store.ticket_index import TicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
-
-if TYPE_CHECKING:
-    # type only: the index is built by the composition root (issue 4 moves it to gateway.store)
-    from resolvers.ticket_index import TicketIndex
 
 __all__ = ["Context", "Upstreams"]
 

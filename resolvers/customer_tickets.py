@@ -19,11 +19,11 @@ from aiodataloader import DataLoader
 
 from gateway.context import Context
 from gateway.customer_ids import HashedCustomerId
+from gateway.store.ticket_index import TrackedTicket
 from gateway.upstreams.cardlytics.models import Ticket
 from gateway.upstreams.cardlytics.models.tickets import MAX_TRANSACTION_IDS
 from gateway.upstreams.clickbank import TicketData
 from gateway.upstreams.errors import UpstreamNotFound
-from resolvers.ticket_index import TrackedTicket
 from resolvers.vendor_tickets import vendor_tickets_on_receipt
 from resolvers.viewer import require_agent, require_customer
 

@@ -10,10 +10,10 @@ import strawberry
 from graphql import GraphQLError
 
 from gateway.context import Context
+from gateway.store.ticket_index import TrackedTicket
 from gateway.upstreams.cardlytics.models import Ticket as CsaTicket
 from resolvers import customer_tickets as resolve
 from resolvers.customer_tickets import CustomerTicketInvalid, NewCustomerTicket
-from resolvers.ticket_index import TrackedTicket
 from schema.errors import UserError, ValidationError, user_error_for
 from schema.offers import Offer, resolve_offer
 from schema.tickets import Ticket, described, described_mutation, utc

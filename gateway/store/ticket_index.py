@@ -3,8 +3,8 @@
 The CSA tickets API can only GET one ticket by its ``sourceTicketId``: it cannot list a
 customer's tickets. So the gateway remembers what it sent, per hashed customer id, and asks
 Cardlytics for the progress of each. ``InProcessTicketIndex`` lives in the app's state and is
-lost on restart and not shared between replicas; issue 4 adds the durable store (the outbox and
-webhook updates in ``gateway/store``) behind this same interface.
+lost on restart and not shared between replicas; issue 4 adds a durable implementation (PostgreSQL,
+beside the outbox and webhook updates) behind this same interface.
 """
 
 from __future__ import annotations
