@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 _CLOCK_SKEW_S = 30
+_REFETCH_COOLDOWN_S = 1.0
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
 
@@ -76,8 +77,10 @@ class JwksKeys:
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
         key = self._find(kid)
-        if key is None or time.monotonic() - self._fetched_at > self._max_age_s:
-            # An unknown kid may be a freshly rotated key: refetch, at most once per call.
+        age = time.monotonic() - self._fetched_at
+        # An unknown kid may be a freshly rotated key, so it may refetch; but not more than once
+        # a cooldown, or forged kids would turn every request into a call to the provider.
+        if age > self._max_age_s or (key is None and age > _REFETCH_COOLDOWN_S):
             await self._refresh()
             key = self._find(kid)
         if key is None:

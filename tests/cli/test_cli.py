@@ -202,3 +202,16 @@ def test_token_refuses_without_a_viewer_or_in_live_mode(
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stdout == ""
+
+
+def test_schema_check_finds_no_breaking_change_against_the_committed_schema() -> None:
+    result = run("schema", "check", "--base", "HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 breaking change(s) against HEAD" in result.stdout
+
+
+def test_schema_check_names_an_unknown_ref_in_one_line() -> None:
+    result = run("schema", "check", "--base", "no-such-ref-xyz")
+    assert result.returncode == 2
+    assert "no-such-ref-xyz" in result.stderr
+    assert "Traceback" not in result.stderr
