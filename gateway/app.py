@@ -19,7 +19,9 @@ from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
 from gateway.logs import current_request_id, request_id_scope
+from gateway.pubsub import InProcessPubSub
 from gateway.settings import Settings
+from gateway.store.db import Database
 from gateway.store.ticket_index import InProcessTicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
@@ -49,6 +51,9 @@ def create_app(
             app.state.upstreams = await _open_upstreams(settings, transports, stack)
             app.state.verifier = await _token_verifier(settings, stack)
             app.state.ticket_index = InProcessTicketIndex()
+            app.state.database = await _open_database(settings, stack)
+            app.state.pubsub = InProcessPubSub()
+            stack.push_async_callback(app.state.pubsub.aclose)
             yield
 
     app = FastAPI(title="rewards-gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
@@ -71,6 +76,8 @@ def create_app(
             upstreams=request.app.state.upstreams,
             viewer=viewer,
             ticket_index=request.app.state.ticket_index,
+            database=request.app.state.database,
+            pubsub=request.app.state.pubsub,
         )
 
     graphiql = GraphiQLPage.for_settings(settings) if settings.graphiql_enabled else None
@@ -160,6 +167,14 @@ async def _open_upstreams(
         connections=(cardlytics, clickbank),
         customer_ids=CustomerIdHasher(settings.customer_id_hmac_key.get_secret_value().encode()),
     )
+
+
+async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
+    database = Database(settings.database_url)
+    stack.push_async_callback(database.aclose)
+    # Every replica may run this: Alembic's upgrade is a no-op once the schema is current.
+    await database.migrate()
+    return database
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:

@@ -10,6 +10,8 @@ from strawberry.fastapi import BaseContext
 
 from gateway.auth import Viewer
 from gateway.customer_ids import ANONYMOUS, CustomerIdHasher, HashedCustomerId
+from gateway.pubsub import PubSub
+from gateway.store.db import Database
 from gateway.store.ticket_index import TicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.clickbank import ClickBankTicketsClient
@@ -32,12 +34,22 @@ class Upstreams:
 
 
 class Context(BaseContext):
-    def __init__(self, upstreams: Upstreams, viewer: Viewer, *, ticket_index: TicketIndex) -> None:
+    def __init__(
+        self,
+        upstreams: Upstreams,
+        viewer: Viewer,
+        *,
+        ticket_index: TicketIndex,
+        database: Database,
+        pubsub: PubSub,
+    ) -> None:
         super().__init__()
         self.upstreams = upstreams
         self.viewer = viewer
         # app-lifetime: the customer tickets opened through the gateway (CSA cannot list them)
         self.ticket_index = ticket_index
+        self.database = database
+        self.pubsub = pubsub
         self._per_request: dict[Callable[..., Any], Any] = {}
 
     @property

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     jwt_shared_key: SecretStr = SecretStr(SANDBOX_DEFAULTS.jwt_shared_key)
     jwt_jwks_url: AnyHttpUrl | None = None
 
+    # Durable state and shared state across replicas
+    database_url: str = "sqlite+aiosqlite:///rewards-gateway.sqlite3"
+    # Set: subscriptions fan out and session tokens are shared through Redis (several replicas).
+    redis_url: str | None = None
+
     # Resilience, shared by both upstreams
     retry_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay_s: float = Field(default=0.1, ge=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ def settings_for(sandbox: Sandbox, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "cardlytics_base_url": sandbox.cardlytics_url,
         "clickbank_base_url": sandbox.clickbank_url,
+        # a fresh store per gateway, so no test sees another's rows
+        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='rg-store-')}/store.sqlite3",
         "retry_base_delay_s": 0.01,
         "retry_max_delay_s": 0.05,
     }
