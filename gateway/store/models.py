@@ -102,3 +102,7 @@ class RewardRow(Base):
     source: Mapped[str] = mapped_column(String(16))  # rtm | file
     last_event_id: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+    # Added in 0002. settled_at: null while pending. last_event_at: when the event (or file
+    # record) that set the state happened, so a late redelivery of an older one cannot undo it.
+    settled_at: Mapped[datetime | None]
+    last_event_at: Mapped[datetime | None]
