@@ -9,21 +9,27 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.auth import AuthenticationError, JwksKeys, TokenVerifier
+from gateway.auth import ANONYMOUS_VIEWER, AuthenticationError, JwksKeys, TokenVerifier
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
 from gateway.logs import current_request_id, request_id_scope
-from gateway.pubsub import InProcessPubSub
+from gateway.pubsub import InProcessPubSub, PubSub
+from gateway.redis_pubsub import RedisPubSub
 from gateway.settings import Settings
 from gateway.store.db import Database
 from gateway.store.ticket_index import InProcessTicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
+from gateway.upstreams.cardlytics.token_store import RedisTokenStore
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
@@ -48,11 +54,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            app.state.upstreams = await _open_upstreams(settings, transports, stack)
+            shared_tokens = _shared_tokens(settings, stack)
+            app.state.upstreams = await _open_upstreams(settings, transports, stack, shared_tokens)
             app.state.verifier = await _token_verifier(settings, stack)
             app.state.ticket_index = InProcessTicketIndex()
             app.state.database = await _open_database(settings, stack)
-            app.state.pubsub = InProcessPubSub()
+            app.state.pubsub = _pubsub(settings)
             stack.push_async_callback(app.state.pubsub.aclose)
             yield
 
@@ -69,9 +76,12 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
 
-    async def get_context(request: Request) -> Context:
+    async def get_context(request: HTTPConnection) -> Context:
         verifier: TokenVerifier = request.app.state.verifier
-        viewer = await verifier.viewer(request.headers.get("authorization"))
+        if request.scope["type"] == "websocket":
+            viewer = ANONYMOUS_VIEWER  # until connection_init authenticates it (LiveRouter)
+        else:
+            viewer = await verifier.viewer(request.headers.get("authorization"))
         return Context(
             upstreams=request.app.state.upstreams,
             viewer=viewer,
@@ -81,7 +91,7 @@ def create_app(
         )
 
     graphiql = GraphiQLPage.for_settings(settings) if settings.graphiql_enabled else None
-    router = GatewayGraphQLRouter(schema, context_getter=get_context, graphiql=graphiql)
+    router = LiveRouter(schema, context_getter=get_context, graphiql=graphiql)
     app.include_router(router, prefix="/graphql")
     if graphiql is not None:
         app.mount(STATIC_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql-assets")
@@ -119,6 +129,7 @@ async def _open_upstreams(
     settings: Settings,
     transports: Mapping[str, httpx.AsyncBaseTransport],
     stack: AsyncExitStack,
+    shared_tokens: RedisTokenStore | None = None,
 ) -> Upstreams:
     retry = RetryPolicy(
         attempts=settings.retry_attempts,
@@ -157,7 +168,9 @@ async def _open_upstreams(
         settings.clickbank_read_timeout_s,
     )
     return Upstreams(
-        cardlytics=CardlyticsClient.from_settings(cardlytics, settings),
+        cardlytics=CardlyticsClient.from_settings(
+            cardlytics, settings, shared_tokens=shared_tokens
+        ),
         clickbank=ClickBankTicketsClient(
             clickbank,
             api_key=settings.clickbank_api_key,
@@ -167,6 +180,48 @@ async def _open_upstreams(
         connections=(cardlytics, clickbank),
         customer_ids=CustomerIdHasher(settings.customer_id_hmac_key.get_secret_value().encode()),
     )
+
+
+def _pubsub(settings: Settings) -> PubSub:
+    if settings.redis_url is None:
+        return InProcessPubSub()
+    return RedisPubSub.from_url(settings.redis_url, prefix=settings.redis_prefix)
+
+
+def _shared_tokens(settings: Settings, stack: AsyncExitStack) -> RedisTokenStore | None:
+    if settings.redis_url is None:
+        return None
+    store = RedisTokenStore.from_url(settings.redis_url, prefix=settings.redis_prefix)
+    stack.push_async_callback(store.aclose)
+    return store
+
+
+class LiveRouter(GatewayGraphQLRouter):
+    """GraphQL over HTTP, and subscriptions over graphql-transport-ws authenticated in
+    ``connection_init`` with the same bearer JWT (browsers cannot set headers on a WebSocket)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One protocol: the legacy graphql-ws one is unmaintained, and one is less to secure.
+        self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if not isinstance(authorization, str) or not authorization.strip():
+            raise ConnectionRejectionError({"message": "connection_init needs an Authorization"})
+        assert context.request is not None
+        verifier: TokenVerifier = context.request.app.state.verifier
+        try:
+            viewer = await verifier.viewer(authorization)
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"message": str(error)}) from None
+        if not viewer.is_customer:
+            # Every subscription is about the customer's own events; an agent has none.
+            raise ConnectionRejectionError({"message": "subscriptions are for customers"})
+        context.viewer = viewer
+        acknowledged: UnsetType = UNSET  # a plain connection_ack, with no payload
+        return acknowledged
 
 
 async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:

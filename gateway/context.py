@@ -69,3 +69,8 @@ class Context(BaseContext):
             self._per_request[factory] = factory(self)
         instance: T = self._per_request[factory]
         return instance
+
+    def forget_loaded(self) -> None:
+        """Start afresh, as a new request would: a subscription's context lives as long as its
+        connection, and each event it sends must not be answered from an earlier one's loads."""
+        self._per_request.clear()

@@ -12,9 +12,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
-__all__ = ["InProcessPubSub", "PubSub"]
+__all__ = ["InProcessPubSub", "Message", "PubSub", "rewards_channel", "tickets_channel"]
 
 Message = dict[str, Any]
+
+
+def tickets_channel(customer: str) -> str:
+    """Where a customer's ticket updates go; ``customer`` is the hashed id, never the raw one."""
+    return f"tickets:{customer}"
+
+
+def rewards_channel(customer: str) -> str:
+    """Where a customer's reward events go; ``customer`` is the hashed id."""
+    return f"rewards:{customer}"
 
 
 class PubSub(Protocol):

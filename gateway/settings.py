@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///rewards-gateway.sqlite3"
     # Set: subscriptions fan out and session tokens are shared through Redis (several replicas).
     redis_url: str | None = None
+    # Namespaces the Redis keys and pub/sub channels, for deployments sharing one Redis (pub/sub
+    # channels are not per database).
+    redis_prefix: str = "rewards-gateway:"
 
     # Resilience, shared by both upstreams
     retry_attempts: int = Field(default=3, ge=1, le=10)

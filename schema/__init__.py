@@ -16,6 +16,7 @@ from schema.limits import LimitQueries
 from schema.offers import OffersMutation, OffersQuery
 from schema.rewards import RewardsQuery
 from schema.status import StatusQuery
+from schema.subscriptions import Subscription
 from schema.vendor_tickets import VendorTicketsMutation, VendorTicketsQuery
 from schema.viewer import ViewerQuery
 
@@ -44,6 +45,7 @@ class Mutation(OffersMutation, AccountLinkMutation, CustomerTicketsMutation, Ven
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # Concrete UserError kinds are reached only through the interface until a payload names them.
     types=[ValidationError, NotFoundError, NotAllowedError, RejectedError],
     # LimitQueries refuses an over-limit document before validation and execution.

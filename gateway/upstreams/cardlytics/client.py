@@ -12,6 +12,7 @@ from gateway.upstreams.cardlytics.offers import Offers
 from gateway.upstreams.cardlytics.profile import Profile
 from gateway.upstreams.cardlytics.sessions import SessionTokens
 from gateway.upstreams.cardlytics.tickets import Tickets
+from gateway.upstreams.cardlytics.token_store import SharedTokenStore
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.http import UpstreamHTTP
 
@@ -30,7 +31,8 @@ class CardlyticsClient:
     Every method takes the customer as a ``HashedCustomerId`` (or ``ANONYMOUS``): raw ids never
     reach this package. ``http`` must send ``X-CDLX-Request-Id``; ``tickets_http`` is for
     deployments where the CSA tickets API has its own host (in production ``pub-api-eu``), by
-    default it shares ``http``. Both share the session tokens.
+    default it shares ``http``. Both share the session tokens; ``shared_tokens`` shares them
+    with the other replicas too.
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class CardlyticsClient:
         token_ttl_s: float = 900.0,
         token_refresh_skew_s: float = 60.0,
         tickets_http: UpstreamHTTP | None = None,
+        shared_tokens: SharedTokenStore | None = None,
     ) -> None:
         for upstream in (http, tickets_http or http):
             if (upstream.request_id_header or "").lower() != REQUEST_ID_HEADER.lower():
@@ -56,6 +59,7 @@ class CardlyticsClient:
             maxsize=token_cache_size,
             ttl_s=token_ttl_s,
             refresh_skew_s=token_refresh_skew_s,
+            shared=shared_tokens,
         )
         transport = CardlyticsTransport(http, self.sessions, mock_data=mock_data)
         self.offers = Offers(transport)
@@ -68,7 +72,12 @@ class CardlyticsClient:
 
     @classmethod
     def from_settings(
-        cls, http: UpstreamHTTP, settings: Settings, *, tickets_http: UpstreamHTTP | None = None
+        cls,
+        http: UpstreamHTTP,
+        settings: Settings,
+        *,
+        tickets_http: UpstreamHTTP | None = None,
+        shared_tokens: SharedTokenStore | None = None,
     ) -> CardlyticsClient:
         return cls(
             http,
@@ -79,4 +88,5 @@ class CardlyticsClient:
             token_ttl_s=settings.session_token_ttl_s,
             token_refresh_skew_s=settings.session_token_refresh_skew_s,
             tickets_http=tickets_http,
+            shared_tokens=shared_tokens,
         )

@@ -6,6 +6,10 @@ since we do not hold the key; the claim only schedules a refresh), else after th
 minutes. Concurrent callers for one customer share one ``startSession`` (single flight); a failure
 reaches all of them and is not cached. The cache is a cachetools ``TLRUCache``, a bounded
 ``TTLCache`` whose expiry is set per entry, because each token states its own lifetime.
+
+With a ``SharedTokenStore`` (Redis, when ``GATEWAY_REDIS_URL`` is set) that cache is the first
+level: a miss asks the store, which lets one replica of many fetch the token and the others read
+it (``token_store``), so N replicas start one session per customer, not N.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pydantic import SecretStr
 
 from gateway.customer_ids import ANONYMOUS, HashedCustomerId
 from gateway.upstreams.cardlytics.models import SessionStarted
+from gateway.upstreams.cardlytics.token_store import SharedTokenStore
 from gateway.upstreams.cardlytics.wire import Expect
 from gateway.upstreams.http import UpstreamHTTP
 
@@ -69,6 +74,7 @@ class SessionTokens:
         refresh_skew_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        shared: SharedTokenStore | None = None,
     ) -> None:
         self._http = http
         self._client_id = client_id
@@ -80,6 +86,9 @@ class SessionTokens:
             maxsize, ttu=lambda _key, entry, now: now + entry.lifetime_s, timer=clock
         )
         self._in_flight: dict[HashedCustomerId, asyncio.Task[_Entry]] = {}
+        self._shared = shared
+        # Tokens Cardlytics refused, to drop from the shared store before the next fetch.
+        self._refused: dict[HashedCustomerId, str] = {}
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -101,6 +110,8 @@ class SessionTokens:
         entry = self._cache.get(customer)
         if entry is not None and entry.token == token:
             self._cache.pop(customer, None)
+        if self._shared is not None:
+            self._refused[customer] = token
 
     def _landed(self, customer: HashedCustomerId, task: asyncio.Task[_Entry]) -> None:
         if self._in_flight.get(customer) is task:
@@ -109,6 +120,19 @@ class SessionTokens:
             task.exception()  # retrieved here too, in case every waiter was cancelled
 
     async def _fetch(self, customer: HashedCustomerId) -> _Entry:
+        if self._shared is None:
+            token, lifetime_s = await self._start_session(customer)
+        else:
+            if (refused := self._refused.pop(customer, None)) is not None:
+                await self._shared.discard(customer, refused)
+            token, lifetime_s = await self._shared.get_or_fetch(
+                customer, lambda: self._start_session(customer)
+            )
+        entry = _Entry(token, lifetime_s)
+        self._cache[customer] = entry
+        return entry
+
+    async def _start_session(self, customer: HashedCustomerId) -> tuple[str, float]:
         expect = Expect("startSession", SessionStarted.model_validate, credentials_on_500=True)
         await self._http.send(
             "POST",
@@ -119,13 +143,12 @@ class SessionTokens:
             json={"clientId": self._client_id, "secret": self._secret.get_secret_value()},
         )
         token = expect.value.session_token
-        entry = _Entry(token, self._lifetime_s(token))
-        self._cache[customer] = entry
+        lifetime_s = self._lifetime_s(token)
         logger.info(
             "cardlytics session started",
-            extra={"customer": short(customer), "lifetime_s": round(entry.lifetime_s, 1)},
+            extra={"customer": short(customer), "lifetime_s": round(lifetime_s, 1)},
         )
-        return entry
+        return token, lifetime_s
 
     def _lifetime_s(self, token: str) -> float:
         lifetime = self._ttl_s
