@@ -23,11 +23,12 @@ from gateway.context import Context, Upstreams
 from gateway.customer_ids import CustomerIdHasher
 from gateway.graphiql import ASSETS_DIR, STATIC_PATH, GatewayGraphQLRouter, GraphiQLPage
 from gateway.logs import current_request_id, request_id_scope
+from gateway.outbox import OutboxPolicy, OutboxWorker, TicketOutbox
 from gateway.pubsub import InProcessPubSub, PubSub
 from gateway.redis_pubsub import RedisPubSub
 from gateway.settings import Settings
 from gateway.store.db import Database
-from gateway.store.ticket_index import InProcessTicketIndex
+from gateway.store.tickets import StoredTicketIndex
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.cardlytics.token_store import RedisTokenStore
 from gateway.upstreams.clickbank import ClickBankTicketsClient
@@ -57,8 +58,10 @@ def create_app(
             shared_tokens = _shared_tokens(settings, stack)
             app.state.upstreams = await _open_upstreams(settings, transports, stack, shared_tokens)
             app.state.verifier = await _token_verifier(settings, stack)
-            app.state.ticket_index = InProcessTicketIndex()
             app.state.database = await _open_database(settings, stack)
+            app.state.ticket_index = await _start_outbox(
+                settings, app.state.database, app.state.upstreams, stack
+            )
             app.state.pubsub = _pubsub(settings)
             stack.push_async_callback(app.state.pubsub.aclose)
             yield
@@ -230,6 +233,23 @@ async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:
     # Every replica may run this: Alembic's upgrade is a no-op once the schema is current.
     await database.migrate()
     return database
+
+
+async def _start_outbox(
+    settings: Settings, database: Database, upstreams: Upstreams, stack: AsyncExitStack
+) -> TicketOutbox:
+    policy = OutboxPolicy(
+        retry_base_s=settings.outbox_retry_base_s,
+        retry_max_s=settings.outbox_retry_max_s,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+    store = StoredTicketIndex(database, lease_s=settings.outbox_lease_s)
+    outbox = TicketOutbox(store, upstreams.cardlytics.tickets, policy)
+    worker = OutboxWorker(outbox)
+    worker.start()
+    # Stopped before the database and the upstream clients close (the stack unwinds in reverse).
+    stack.push_async_callback(worker.stop)
+    return outbox
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
 
     # Durable state and shared state across replicas
     database_url: str = "sqlite+aiosqlite:///rewards-gateway.sqlite3"
+    # The customer ticket outbox: backoff between sends of one ticket, how often the worker looks
+    # for due tickets, and how long a claimed send may run before another replica may resend it
+    # (keep it above the Cardlytics timeouts times the retry attempts).
+    outbox_retry_base_s: float = Field(default=1.0, gt=0)
+    outbox_retry_max_s: float = Field(default=300.0, gt=0)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_lease_s: float = Field(default=60.0, gt=0)
     # Set: subscriptions fan out and session tokens are shared through Redis (several replicas).
     redis_url: str | None = None
     # Namespaces the Redis keys and pub/sub channels, for deployments sharing one Redis (pub/sub

@@ -1,8 +1,11 @@
 """Customer tickets (Cardlytics CSA): open one for the signed-in customer, and follow it.
 
-Creation is asynchronous upstream: 202 now, processing later (seed 000). What the gateway sent
-is kept in the ticket index; Cardlytics' view (status, resolution) is read per ticket, once per
-request, and is absent (404) until Cardlytics has processed the ticket.
+Creation is asynchronous upstream: 202 now, processing later (seed 000). The gateway's store
+holds each ticket it opened, its outbox state and the progress the webhook receiver recorded
+(processing result, status, resolution), and answers from there. Only what no webhook carries
+(closing date, redemption ids, activation date, Cardlytics' ticket id), or the status before any
+webhook has arrived, is read from Cardlytics: once per ticket per request, and only for a ticket
+Cardlytics may hold (404 until it has processed it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from aiodataloader import DataLoader
 
 from gateway.context import Context
 from gateway.customer_ids import HashedCustomerId
+from gateway.outbox import TicketOutbox
 from gateway.store.ticket_index import TrackedTicket
 from gateway.upstreams.cardlytics.models import Ticket
 from gateway.upstreams.cardlytics.models.tickets import MAX_TRANSACTION_IDS
@@ -28,13 +32,17 @@ from resolvers.vendor_tickets import vendor_tickets_on_receipt
 from resolvers.viewer import require_agent, require_customer
 
 __all__ = [
+    "ALREADY_EXISTS",
     "MAX_CONCURRENT_LOADS",
     "CustomerTicketInvalid",
     "NewCustomerTicket",
+    "accepted",
     "customer_ticket",
     "customer_tickets",
     "load_progress",
+    "may_have_progress",
     "open_customer_ticket",
+    "refusal",
     "tickets_of",
 ]
 
@@ -159,26 +167,20 @@ def _source_ticket_id(customer: str, idempotency_key: str | None) -> str:
 
 
 async def open_customer_ticket(context: Context, new: NewCustomerTicket) -> TrackedTicket:
-    """Send the ticket; it is pending until Cardlytics processes it.
+    """Record the ticket, then send it; it is pending until Cardlytics processes it.
 
-    The gateway chooses the ``sourceTicketId`` before the first send and the client resends the
-    same one until Cardlytics acknowledges (seed 000), so a resend can never open a second
-    ticket. The index records the ticket once acknowledged; issue 4's outbox records it first
-    and re-sends what a crash left unacknowledged.
+    The ticket is committed (outbox ``pending``) before anything is posted, with the
+    ``sourceTicketId`` fixed, so a crash between the two loses nothing and every resend is the
+    same ticket (seed 000). The first attempt is made here; if Cardlytics cannot be reached the
+    ticket is still returned, and the outbox worker keeps sending it with backoff. A final
+    refusal comes back on the ticket (``outbox_state`` refused, ``last_error`` the reason).
     """
     customer = require_customer(context)
     checked = _checked(new)
     source_ticket_id = _source_ticket_id(customer, checked.idempotency_key)
     known = await context.ticket_index.get(customer, source_ticket_id)
     if known is not None:
-        return known  # the same mutation again: it was acknowledged already
-    await context.upstreams.cardlytics.tickets.create(
-        customer,
-        source_ticket_id=source_ticket_id,
-        offer_id=checked.offer_id,
-        transaction_ids=checked.transaction_ids,
-        description=checked.description,
-    )
+        return known  # the same mutation again: stored (and sent, or being sent) already
     tracked = TrackedTicket(
         source_ticket_id=source_ticket_id,
         customer=customer,
@@ -187,4 +189,43 @@ async def open_customer_ticket(context: Context, new: NewCustomerTicket) -> Trac
         description=checked.description,
         submitted_at=datetime.now(UTC),
     )
-    return await context.ticket_index.add(tracked)
+    return await _outbox(context).open(tracked)
+
+
+def _outbox(context: Context) -> TicketOutbox:
+    index = context.ticket_index
+    if not isinstance(index, TicketOutbox):
+        raise RuntimeError("opening customer tickets needs the outbox as the ticket index")
+    return index
+
+
+# --- how far a ticket has got -------------------------------------------------------------------
+
+#: Cardlytics' processing error for a sourceTicketId it already holds (seed 000).
+ALREADY_EXISTS = "Ticket already exists"
+
+
+def refusal(ticket: TrackedTicket) -> str | None:
+    """Why the ticket will not be processed, or None while it may be.
+
+    "Ticket already exists" is never a refusal: our ``sourceTicketId``s are random or keyed by
+    the customer's own idempotency key, so another copy can only be one we posted ourselves, a
+    resend after a timeout or a crash, and that copy is the ticket.
+    """
+    if ticket.outbox_state == "refused":
+        return ticket.last_error or "refused by Cardlytics"
+    if ticket.processing_status == "Error" and ticket.processing_message != ALREADY_EXISTS:
+        return ticket.processing_message or "Cardlytics could not process the ticket"
+    return None
+
+
+def accepted(ticket: TrackedTicket) -> bool:
+    """Whether a webhook has said Cardlytics holds the ticket (no GET needed to know)."""
+    if refusal(ticket) is not None:
+        return False
+    return ticket.status is not None or ticket.processing_status in ("Success", "Error")
+
+
+def may_have_progress(ticket: TrackedTicket) -> bool:
+    """Whether Cardlytics may answer a GET for it: sent (or already seen), and not refused."""
+    return refusal(ticket) is None and (ticket.outbox_state == "sent" or accepted(ticket))

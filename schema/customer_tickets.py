@@ -14,7 +14,7 @@ from gateway.store.ticket_index import TrackedTicket
 from gateway.upstreams.cardlytics.models import Ticket as CsaTicket
 from resolvers import customer_tickets as resolve
 from resolvers.customer_tickets import CustomerTicketInvalid, NewCustomerTicket
-from schema.errors import UserError, ValidationError, user_error_for
+from schema.errors import RejectedError, UserError, ValidationError, user_error_for
 from schema.offers import Offer, resolve_offer
 from schema.tickets import Ticket, described, described_mutation, utc
 from schema.vendor_tickets import VendorTicket
@@ -29,6 +29,18 @@ E = TypeVar("E", bound=Enum)
 class CustomerTicketProcessing(Enum):
     PENDING = "pending"
     PROCESSED = "processed"
+    ERROR = "error"
+
+
+@strawberry.enum(description="Whether the gateway has handed the ticket to Cardlytics yet.")
+class CustomerTicketDelivery(Enum):
+    SENDING = strawberry.enum_value(
+        "pending", description="Stored; being sent, and resent with backoff until acknowledged."
+    )
+    SENT = strawberry.enum_value("sent", description="Cardlytics acknowledged it (202).")
+    REFUSED = strawberry.enum_value(
+        "refused", description="Cardlytics refused it for good; `processingMessage` says why."
+    )
 
 
 @strawberry.enum(description="A processed ticket's status; OTHER for one this schema lacks.")
@@ -64,6 +76,9 @@ class CustomerTicket(Ticket):
     tracked: strawberry.Private[TrackedTicket]
 
     async def _progress(self, info: Info) -> CsaTicket | None:
+        # Asked of Cardlytics only when it may hold the ticket: a refused or unsent one has none.
+        if not resolve.may_have_progress(self.tracked):
+            return None
         return await resolve.load_progress(info.context, self.tracked)
 
     @described("Same as `sourceTicketId`.")
@@ -99,15 +114,35 @@ class CustomerTicket(Ticket):
     def transaction_ids(self) -> list[strawberry.ID]:
         return [strawberry.ID(t) for t in self.tracked.transaction_ids]
 
-    @described("PENDING until Cardlytics has processed the ticket.")
+    @described(
+        "PENDING until Cardlytics has processed the ticket; ERROR when it could not (or refused "
+        "it): `processingMessage` says why, and the customer may correct it and open a new one."
+    )
     async def processing_status(self, info: Info) -> CustomerTicketProcessing | None:
+        if resolve.refusal(self.tracked) is not None:
+            return CustomerTicketProcessing.ERROR
+        if resolve.accepted(self.tracked):
+            return CustomerTicketProcessing.PROCESSED
+        if not resolve.may_have_progress(self.tracked):
+            return CustomerTicketProcessing.PENDING
+        # Sent, and no webhook yet: Cardlytics' GET answers once it has processed the ticket.
         progress = await self._progress(info)
         if progress is None:
             return CustomerTicketProcessing.PENDING
         return CustomerTicketProcessing.PROCESSED
 
+    @described("Why the ticket is in ERROR, in Cardlytics' words; null otherwise.")
+    def processing_message(self) -> str | None:
+        return resolve.refusal(self.tracked)
+
+    @described("Whether the gateway has handed the ticket to Cardlytics yet.")
+    def delivery(self) -> CustomerTicketDelivery:
+        return CustomerTicketDelivery(self.tracked.outbox_state)
+
     @strawberry.field
     async def status(self, info: Info) -> CustomerTicketStatus | None:
+        if self.tracked.status is not None:
+            return _known(CustomerTicketStatus, self.tracked.status)
         progress = await self._progress(info)
         return _known(CustomerTicketStatus, progress.status) if progress else None
 
@@ -118,11 +153,15 @@ class CustomerTicket(Ticket):
 
     @strawberry.field
     async def resolution(self, info: Info) -> CustomerTicketResolution | None:
+        if self.tracked.status is not None:
+            return _known(CustomerTicketResolution, self.tracked.resolution)
         progress = await self._progress(info)
         return _known(CustomerTicketResolution, progress.resolution_type) if progress else None
 
     @described("Cardlytics' own words about the resolution.")
     async def resolution_text(self, info: Info) -> str | None:
+        if self.tracked.status is not None:
+            return self.tracked.resolution_text or None
         progress = await self._progress(info)
         return (progress.cardlytics_response or None) if progress else None
 
@@ -219,7 +258,10 @@ class CreateCustomerTicketInput:
 
 @strawberry.type
 class CreateCustomerTicketPayload:
-    ticket: CustomerTicket | None = strawberry.field(description="PENDING until processed.")
+    ticket: CustomerTicket | None = strawberry.field(
+        description="Stored and PENDING until processed; also there (REFUSED) when Cardlytics "
+        "refused it, beside a RejectedError."
+    )
     errors: list[UserError]
 
 
@@ -245,4 +287,10 @@ class CustomerTicketsMutation:
             if user_error is None:
                 raise
             return CreateCustomerTicketPayload(ticket=None, errors=[user_error])
-        return CreateCustomerTicketPayload(ticket=CustomerTicket(tracked=tracked), errors=[])
+        ticket = CustomerTicket(tracked=tracked)
+        if tracked.outbox_state == "refused":
+            # Kept (the customer's list shows it, with the reason), and said here too.
+            reason = resolve.refusal(tracked) or "refused"
+            refused = RejectedError(message=reason, upstream="cardlytics")
+            return CreateCustomerTicketPayload(ticket=ticket, errors=[refused])
+        return CreateCustomerTicketPayload(ticket=ticket, errors=[])

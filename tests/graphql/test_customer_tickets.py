@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from gateway.app import create_app
+from gateway.store.db import Database
+from gateway.store.models import CustomerTicketRow
 from tests.graphql.test_vendor_tickets import execute
-from tests.support.gateway import Gateway
+from tests.support.gateway import Gateway, settings_for
 from tests.support.sandbox import Sandbox
+from tests.support.servers import serve_in_thread
 
 CSA_CREATE = "POST /csaapi/v2/tickets"
 CSA_GET = "GET /csaapi/v2/tickets/{source_ticket_id}"
@@ -20,7 +27,8 @@ SETTLED = {"offerId": "1000055124", "transactionIds": ["1484308150"]}
 
 TICKET_FIELDS = """
 __typename id sourceTicketId description openedAt closedAt offerId transactionIds
-processingStatus status resolution resolutionText redemptionIds cdlxTicketId
+processingStatus processingMessage delivery status resolution resolutionText redemptionIds
+cdlxTicketId
 """
 
 CREATE = f"""
@@ -181,11 +189,113 @@ async def test_agents_cannot_open_or_read_customer_tickets_as_their_own(
     assert sandbox.calls("cardlytics") == {}
 
 
-async def test_cardlytics_refusal_is_a_rejected_error(gateway: Gateway, sandbox: Sandbox) -> None:
-    sandbox.faults("cardlytics", {"match": "POST /csaapi/v2/tickets", "error_status": 400})
+async def test_cardlytics_refusal_is_kept_on_the_ticket_and_a_rejected_error(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    # given
+    sandbox.faults("cardlytics", {"match": CSA_CREATE, "error_status": 400})
+    # when
     payload = await _open(gateway)
-    assert payload["ticket"] is None
+    # then
     assert [e["__typename"] for e in payload["errors"]] == ["RejectedError"]
+    ticket = payload["ticket"]
+    assert (ticket["processingStatus"], ticket["delivery"]) == ("ERROR", "REFUSED")
+    assert ticket["processingMessage"] == payload["errors"][0]["message"]
+    listed = await execute(gateway, MINE, token=gateway.customer(LINKED))
+    assert listed.data == {"customerTickets": [{"id": ticket["id"], "processingStatus": "ERROR"}]}
+    assert sandbox.calls("cardlytics")[CSA_CREATE] == 1  # a final answer: never resent
+
+
+@pytest.fixture
+def patient_gateway(sandbox: Sandbox) -> Iterator[Gateway]:
+    """A gateway whose outbox retries within a test's time (and whose breaker recovers fast)."""
+    settings = settings_for(
+        sandbox,
+        outbox_retry_base_s=0.05,
+        outbox_retry_max_s=0.2,
+        outbox_poll_interval_s=0.05,
+        breaker_reset_timeout_s=0.1,
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield Gateway(url, settings)
+
+
+async def test_an_outage_keeps_the_ticket_and_the_outbox_sends_it_later(
+    patient_gateway: Gateway, sandbox: Sandbox
+) -> None:
+    # given: Cardlytics is down when the customer opens the ticket
+    gateway = patient_gateway
+    sandbox.faults("cardlytics", {"match": CSA_CREATE, "error_status": 503})
+    # when
+    payload = await _open(gateway)
+    # then: accepted by the gateway, not yet by Cardlytics
+    assert payload["errors"] == []
+    ticket = payload["ticket"]
+    assert (ticket["processingStatus"], ticket["delivery"]) == ("PENDING", "SENDING")
+    # and once Cardlytics is back, the outbox delivers it and it completes
+    sandbox.faults("cardlytics")
+    closed = await _until_closed(gateway, ticket["id"])
+    assert (closed["delivery"], closed["processingStatus"]) == ("SENT", "PROCESSED")
+
+
+async def _record_update(gateway: Gateway, source_ticket_id: str, **progress: Any) -> None:
+    """What the webhook receiver writes when an update arrives (gateway/store/events.py)."""
+    database = Database(gateway.settings.database_url)
+    try:
+        async with database.transaction() as session:
+            await session.execute(
+                update(CustomerTicketRow)
+                .where(CustomerTicketRow.source_ticket_id == source_ticket_id)
+                .values(**progress, updated_at=datetime.now(UTC))
+            )
+    finally:
+        await database.aclose()
+
+
+async def test_a_processing_error_shows_on_the_ticket_and_the_customer_resubmits(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    # given
+    first = (await _open(gateway, idempotencyKey="form-1"))["ticket"]
+    # when: Cardlytics reports it could not process the ticket
+    await _record_update(
+        gateway,
+        first["id"],
+        processing_status="Error",
+        processing_message="Invalid transaction Id",
+    )
+    # then
+    result = await execute(gateway, ONE, {"id": first["id"]}, token=gateway.customer(LINKED))
+    shown = result.data["customerTicket"]  # type: ignore[index]
+    assert (shown["processingStatus"], shown["processingMessage"]) == (
+        "ERROR",
+        "Invalid transaction Id",
+    )
+    assert shown["status"] is None
+    # and a corrected ticket is a new one, sent as such
+    second = await _open(gateway, idempotencyKey="form-2", transactionIds=["1375920849"])
+    assert second["ticket"]["id"] != first["id"]
+    assert sandbox.calls("cardlytics")[CSA_CREATE] == 2
+
+
+async def test_our_own_resend_reported_as_already_existing_is_not_an_error(
+    gateway: Gateway,
+) -> None:
+    # given: a resend (after a timeout) of a ticket Cardlytics already holds
+    opened = (await _open(gateway))["ticket"]
+    await _until_closed(gateway, opened["id"])
+    # when
+    await _record_update(
+        gateway,
+        opened["id"],
+        processing_status="Error",
+        processing_message="Ticket already exists",
+    )
+    # then
+    result = await execute(gateway, ONE, {"id": opened["id"]}, token=gateway.customer(LINKED))
+    shown = result.data["customerTicket"]  # type: ignore[index]
+    assert (shown["processingStatus"], shown["processingMessage"]) == ("PROCESSED", None)
+    assert shown["status"] == "CLOSED"
 
 
 AGENT_VIEW = """
