@@ -34,6 +34,8 @@ from gateway.upstreams.cardlytics.token_store import RedisTokenStore
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
+from gateway.webhook_auth import WebhookAuthenticator
+from gateway.webhooks import router as webhooks_router
 from schema import schema
 from schema.limits import QueryLimits
 
@@ -96,6 +98,12 @@ def create_app(
     graphiql = GraphiQLPage.for_settings(settings) if settings.graphiql_enabled else None
     router = LiveRouter(schema, context_getter=get_context, graphiql=graphiql)
     app.include_router(router, prefix="/graphql")
+    # Built now, not in the lifespan: the key was checked by Settings, and the receiver needs it
+    # for its very first delivery.
+    app.state.webhook_auth = WebhookAuthenticator.from_pem(
+        settings.webhook_public_key_pem, settings.webhook_allowed_networks
+    )
+    app.include_router(webhooks_router)
     if graphiql is not None:
         app.mount(STATIC_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql-assets")
 

@@ -9,10 +9,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
+from pydantic import AnyHttpUrl, SecretStr, ValidationError
 
 from gateway.logs import configure_logging
 from gateway.settings import (
@@ -21,6 +22,9 @@ from gateway.settings import (
     describe_validation_error,
     unknown_environment_names,
 )
+
+if TYPE_CHECKING:
+    from gateway.rewards_import import ImportSummary
 
 __all__ = ["main"]
 
@@ -90,6 +94,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     token.set_defaults(handler=_token)
 
+    import_rewards = commands.add_parser(
+        "import-rewards",
+        help="load a Cardlytics reward file into the store",
+        description="Load a reward file (the document's records: one JSON object, an array of "
+        "them, or JSON Lines) into the store at GATEWAY_DATABASE_URL. Idempotent: a record "
+        "imported before is counted as a duplicate. Progress on stderr; the summary (new, "
+        "duplicate, rejected) on stdout. Exit status 1 when a record was rejected.",
+    )
+    import_rewards.add_argument("file", type=Path, help="the reward file")
+    import_rewards.set_defaults(handler=_import_rewards)
+
     schema_cmd = commands.add_parser("schema", help="export or check the GraphQL schema")
     schema_sub = schema_cmd.add_subparsers(required=True, metavar="ACTION")
     export = schema_sub.add_parser("export", help="print the SDL, or write it with --output")
@@ -113,10 +128,25 @@ def _serve(args: argparse.Namespace) -> int:
         base = f"http://{sandbox_settings.host}:{sandbox_settings.port}"
         overrides["cardlytics_base_url"] = f"{base}/cardlytics"
         overrides["clickbank_base_url"] = f"{base}/clickbank/rest/1.3"
+        # The simulator signs its webhooks with a key made now; the gateway verifies them with
+        # its public half, so the sandbox works without any key configured.
+        signing_pem = (
+            sandbox_settings.webhook_signing_key_pem.get_secret_value() or _new_signing_key()
+        )
+        overrides["webhook_public_key_pem"] = _public_half(signing_pem)
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if sandbox_settings is not None and settings.mode == "live":
         print("rewards-gateway: --sandbox cannot be used with GATEWAY_MODE=live", file=sys.stderr)
         return 2
+    if sandbox_settings is not None:
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        sandbox_settings = sandbox_settings.model_copy(
+            update={
+                "webhook_signing_key_pem": SecretStr(signing_pem),
+                "webhook_url": sandbox_settings.webhook_url
+                or AnyHttpUrl(f"http://{host}:{settings.port}/webhooks/cardlytics"),
+            }
+        )
     configure_logging(settings.log_level)
     asyncio.run(_run_servers(settings, sandbox_settings))
     return 0
@@ -192,6 +222,65 @@ def _token(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _new_signing_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+def _public_half(private_pem: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def _import_rewards(args: argparse.Namespace) -> int:
+    from gateway.rewards_import import RewardFileUnreadable, read_reward_file
+
+    settings = Settings()
+    try:
+        records = read_reward_file(args.file)
+    except RewardFileUnreadable as error:
+        print(f"rewards-gateway: {error}", file=sys.stderr)
+        return 2
+    summary = asyncio.run(_import_records(settings, records))
+    for problem in summary.rejected:
+        print(f"rejected {problem}", file=sys.stderr)
+    print(summary.line())
+    return 1 if summary.rejected else 0
+
+
+async def _import_records(settings: Settings, records: list[object]) -> ImportSummary:
+    from gateway.rewards_import import import_rewards
+    from gateway.store.db import Database
+
+    database = Database(settings.database_url)
+    try:
+        await database.migrate()
+        return await import_rewards(database, records, progress=_progress_bar)
+    finally:
+        await database.aclose()
+        if records:
+            print(file=sys.stderr)  # end the progress line
+
+
+def _progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    print(f"\rimporting [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
 def _schema_sdl() -> str:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, model_validator
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -97,6 +106,12 @@ class Settings(BaseSettings):
     # channels are not per database).
     redis_prefix: str = "rewards-gateway:"
 
+    # The Cardlytics webhook (POST /webhooks/cardlytics): the PEM public key that verifies the
+    # sender's RS256 JWTs (unset: every delivery is refused with 401), and optionally the networks
+    # deliveries may come from (empty: any address; the key is checked either way).
+    webhook_public_key_pem: str | None = None
+    webhook_allowed_networks: tuple[IPvAnyNetwork, ...] = ()
+
     # Resilience, shared by both upstreams
     retry_attempts: int = Field(default=3, ge=1, le=10)
     retry_base_delay_s: float = Field(default=0.1, ge=0)
@@ -112,6 +127,17 @@ class Settings(BaseSettings):
     # What a list field without first / last / limit counts for in the cost.
     query_cost_default_list_size: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    @field_validator("webhook_public_key_pem")
+    @classmethod
+    def _a_public_key(cls, pem: str | None) -> str | None:
+        if pem is None or not pem.strip():
+            return None
+        try:
+            load_pem_public_key(pem.strip().encode())
+        except ValueError:
+            raise ValueError("must be a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
+        return pem.strip()
 
     @property
     def graphiql_enabled(self) -> bool:

@@ -10,7 +10,7 @@ import strawberry
 
 from gateway.context import Context
 from gateway.upstreams.cardlytics.models import AdRedemptions, Redemption, RewardTotals
-from resolvers.rewards import load_redemptions, load_reward_summary, reward_offer
+from resolvers.rewards import load_reward_summary, load_rewards, reward_offer
 from schema.money import Money
 from schema.offers import Offer
 
@@ -118,12 +118,10 @@ class RewardsSummary:
 
 
 async def _rewards(info: Info) -> list[Reward]:
-    data = await load_redemptions(info.context)
-    rewards = [
-        Reward.from_upstream(r, data.redemptions, data.currency)
-        for r in data.redemptions.redemptions
-    ]
-    # Newest first: a screen shows the latest rewards; upstream sends them oldest first.
+    # The API's and the stored (RTM, reward file) rewards, one per redemption.
+    earned, redemptions = await load_rewards(info.context)
+    rewards = [Reward.from_upstream(e.redemption, redemptions, e.currency) for e in earned]
+    # Newest first: a screen shows the latest rewards; they come oldest first.
     return rewards[::-1]
 
 
