@@ -195,3 +195,41 @@ async def _until_upstream_has(sandbox: Sandbox, sid: str) -> None:
             )
 
         await until(processed)
+
+
+async def test_a_resend_of_a_ticket_cardlytics_already_took_is_one_ticket(
+    sandbox: Sandbox, store_url: str
+) -> None:
+    # given: Cardlytics takes the first post but its answer is garbled on the way back
+    sandbox.faults("cardlytics", {"match": TICKETS_POST, "malformed": True, "times": 1})
+    async with outbox_on(sandbox, store_url) as outbox, worker_for(outbox):
+        # when
+        first = await outbox.open(ticket())
+        assert first.outbox_state == "pending"  # no readable 202: it must be sent again
+
+        async def sent() -> bool:
+            return await state_of(outbox, "rg-outbox-1") == "sent"
+
+        await until(sent)
+    # then: the resend is reported as a duplicate, and there is one ticket
+    await _until_upstream_has(sandbox, "rg-outbox-1")
+    payloads = await _deliveries(sandbox, "rg-outbox-1")
+
+    async def duplicate_reported() -> bool:
+        payloads[:] = await _deliveries(sandbox, "rg-outbox-1")
+        return any(p.get("processingStatusMessage") == "Ticket already exists" for p in payloads)
+
+    await until(duplicate_reported)
+    accepted = [p for p in payloads if p["processingStatus"] == "Success"]
+    assert len({p["cdlxTicketId"] for p in accepted}) == 1
+    assert calls_to(sandbox, TICKETS_POST)[TICKETS_POST] == 2
+
+
+async def _deliveries(sandbox: Sandbox, sid: str) -> list[dict[str, object]]:
+    async with httpx.AsyncClient(base_url=sandbox.cardlytics_url) as http:
+        answer = await http.get("/_sandbox/deliveries", params={"kind": "ticket"})
+    return [
+        d["payload"]
+        for d in answer.json()["deliveries"]
+        if d["payload"].get("sourceTicketId") == sid
+    ]
