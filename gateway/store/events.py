@@ -163,7 +163,16 @@ async def store_ticket_update(
     return await _idempotently(database, TicketUpdateRow, "dedupe_key", dedupe_key, work)
 
 
+#: Cardlytics' answer to a resend of a ticket it holds: the outbox's own copy, not a failure.
+_ALREADY_EXISTS = "Ticket already exists"
+
+
 def _apply_progress(ticket: CustomerTicketRow, update: TicketUpdate) -> None:
+    if (
+        ticket.processing_status == "Success"
+        and update.processing_status_message == _ALREADY_EXISTS
+    ):
+        return  # a resend after a lost 202 must not turn a processed ticket into a failed one
     ticket.processing_status = str(update.processing_status)
     # The close repeats no processing message; keep the one the first update brought.
     if update.processing_status_message is not None:

@@ -4,6 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
+# The store tests' fixtures: a migrated, empty store on SQLite and on PostgreSQL.
+from tests.store.conftest import database, postgres_url  # noqa: F401
 from tests.support.sandbox import Sandbox
 from tests.webhooks.support import KeyPair, Receiver, running_receiver
 
