@@ -24,6 +24,8 @@ import httpx
 
 from gateway.auth import Role, issue_sandbox_token
 from gateway.settings import Settings
+from gateway.store.db import Database
+from gateway.store.models import CustomerTicketRow
 from tests.support.sandbox import Sandbox
 from tests.support.servers import free_port
 from tests.upstreams.cardlytics_support import HASHER, TICKETS_POST, cardlytics_client
@@ -46,8 +48,8 @@ LINKED = "customer-linked"
 class GatewayProcess:
     """One gateway process; ``kill()`` is SIGKILL, as a crash or an OOM kill would be."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log: Path, port: int) -> None:
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
         environment |= env | {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.port)}
@@ -79,8 +81,8 @@ class GatewayProcess:
 
 
 @contextlib.contextmanager
-def gateway_process(env: dict[str, str], log: Path) -> Iterator[GatewayProcess]:
-    process = GatewayProcess(env, log)
+def gateway_process(env: dict[str, str], log: Path, port: int) -> Iterator[GatewayProcess]:
+    process = GatewayProcess(env, log, port)
     try:
         yield process
     finally:
@@ -110,6 +112,13 @@ async def graphql(url: str, document: str, variables: dict[str, Any] | None = No
     return body["data"]
 
 
+def deliver_webhooks_to(sandbox: Sandbox, port: int) -> str:
+    """Point the sandbox's webhook at a gateway on ``port``; the key that verifies it."""
+    webhook = {"url": f"http://127.0.0.1:{port}/webhooks/cardlytics"}
+    httpx.put(f"{sandbox.cardlytics_url}/_sandbox/webhook", json=webhook).raise_for_status()
+    return httpx.get(f"{sandbox.cardlytics_url}/_sandbox/webhook-public-key").text
+
+
 def ticket_deliveries(sandbox: Sandbox, source_ticket_id: str) -> list[dict[str, Any]]:
     answer = httpx.get(f"{sandbox.cardlytics_url}/_sandbox/deliveries", params={"kind": "ticket"})
     return [
@@ -122,11 +131,16 @@ def ticket_deliveries(sandbox: Sandbox, source_ticket_id: str) -> list[dict[str,
 async def test_a_send_killed_mid_flight_is_sent_once_after_restart(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    # given: a gateway whose ticket send hangs upstream
+    # given: a gateway whose ticket send hangs upstream, and which receives the webhook (the
+    # restarted process listens on the same port, as a restarted replica would)
+    port = free_port()
+    public_key = deliver_webhooks_to(sandbox, port)
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
     env = {
         "GATEWAY_CARDLYTICS_BASE_URL": sandbox.cardlytics_url,
         "GATEWAY_CLICKBANK_BASE_URL": sandbox.clickbank_url,
-        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}",
+        "GATEWAY_DATABASE_URL": database_url,
+        "GATEWAY_WEBHOOK_PUBLIC_KEY_PEM": public_key,
         "GATEWAY_CARDLYTICS_READ_TIMEOUT_S": "20",  # the send is still waiting when killed
         "GATEWAY_OUTBOX_LEASE_S": "2",
         "GATEWAY_OUTBOX_POLL_INTERVAL_S": "0.1",
@@ -135,7 +149,7 @@ async def test_a_send_killed_mid_flight_is_sent_once_after_restart(
     }
     log = tmp_path / "gateway.log"
     sandbox.faults("cardlytics", {"match": TICKETS_POST, "hang_s": 3.0})
-    with gateway_process(env, log) as first:
+    with gateway_process(env, log, port) as first:
         create = asyncio.create_task(graphql(first.url, CREATE, {"input": INPUT}))
         deadline = time.monotonic() + 15
         while sandbox.calls("cardlytics").get(TICKETS_POST, 0) == 0:
@@ -147,7 +161,7 @@ async def test_a_send_killed_mid_flight_is_sent_once_after_restart(
         await create  # the customer's request died with the process
     sandbox.faults("cardlytics")  # Cardlytics answers normally again
 
-    with gateway_process(env, log) as second:
+    with gateway_process(env, log, port) as second:
         # then: the ticket survived the crash and completes
         [stored] = (await graphql(second.url, MINE))["customerTickets"]
         source_ticket_id = stored["id"]
@@ -179,3 +193,16 @@ async def test_a_send_killed_mid_flight_is_sent_once_after_restart(
         upstream = await client.tickets.get(HASHER(LINKED), source_ticket_id)
     assert upstream.source_ticket_id == source_ticket_id
     assert str(upstream.status) == "Closed"
+    # and the progress reached the store through the webhook, not only through Cardlytics' GET
+    database = Database(database_url)
+    try:
+        async with database.transaction() as session:
+            row = await session.get(CustomerTicketRow, source_ticket_id)
+            assert row is not None
+            assert (row.outbox_state, row.processing_status, row.status) == (
+                "sent",
+                "Success",
+                "Closed",
+            )
+    finally:
+        await database.aclose()
