@@ -29,9 +29,12 @@ from gateway.upstreams.errors import (
     UpstreamRejected,
 )
 
-__all__ = ["OutboxPolicy", "OutboxWorker", "TicketOutbox", "utcnow"]
+__all__ = ["ALREADY_EXISTS", "OutboxPolicy", "OutboxWorker", "TicketOutbox", "utcnow"]
 
 logger = logging.getLogger("gateway.outbox")
+
+#: Cardlytics' processing error for a sourceTicketId it already holds (seed 000).
+ALREADY_EXISTS = "Ticket already exists"
 
 #: Answers that will not change however often the same ticket is posted again.
 FINAL_REFUSALS = (UpstreamRejected, UpstreamNotFound, UpstreamNotAllowed)
@@ -111,6 +114,10 @@ class TicketOutbox:
 
     async def _attempt(self, ticket: TrackedTicket) -> None:
         sid = ticket.source_ticket_id
+        if _held_upstream(ticket):
+            # The 202 was lost but the webhook has since said Cardlytics has the ticket.
+            await self.store.mark_sent(sid, self._clock())
+            return
         try:
             await self._tickets.create(
                 HashedCustomerId(ticket.customer),
@@ -137,6 +144,14 @@ class TicketOutbox:
             await self.store.retry_at(sid, self._clock() + timedelta(seconds=delay), str(error))
         else:
             await self.store.mark_sent(sid, self._clock())
+
+
+def _held_upstream(ticket: TrackedTicket) -> bool:
+    return (
+        ticket.processing_status == "Success"
+        or ticket.status is not None
+        or ticket.processing_message == ALREADY_EXISTS
+    )
 
 
 class OutboxWorker:

@@ -22,7 +22,7 @@ from aiodataloader import DataLoader
 
 from gateway.context import Context
 from gateway.customer_ids import HashedCustomerId
-from gateway.outbox import TicketOutbox
+from gateway.outbox import ALREADY_EXISTS, TicketOutbox
 from gateway.store.ticket_index import TrackedTicket
 from gateway.upstreams.cardlytics.models import Ticket
 from gateway.upstreams.cardlytics.models.tickets import MAX_TRANSACTION_IDS
@@ -200,9 +200,6 @@ def _outbox(context: Context) -> TicketOutbox:
 
 
 # --- how far a ticket has got -------------------------------------------------------------------
-
-#: Cardlytics' processing error for a sourceTicketId it already holds (seed 000).
-ALREADY_EXISTS = "Ticket already exists"
 
 
 def refusal(ticket: TrackedTicket) -> str | None:

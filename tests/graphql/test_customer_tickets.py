@@ -14,9 +14,10 @@ from gateway.app import create_app
 from gateway.store.db import Database
 from gateway.store.models import CustomerTicketRow
 from tests.graphql.test_vendor_tickets import execute
+from tests.outbox.support import deliver_webhooks_to
 from tests.support.gateway import Gateway, settings_for
 from tests.support.sandbox import Sandbox
-from tests.support.servers import serve_in_thread
+from tests.support.servers import free_port, serve_in_thread
 
 CSA_CREATE = "POST /csaapi/v2/tickets"
 CSA_GET = "GET /csaapi/v2/tickets/{source_ticket_id}"
@@ -236,6 +237,51 @@ async def test_an_outage_keeps_the_ticket_and_the_outbox_sends_it_later(
     sandbox.faults("cardlytics")
     closed = await _until_closed(gateway, ticket["id"])
     assert (closed["delivery"], closed["processingStatus"]) == ("SENT", "PROCESSED")
+
+
+@pytest.fixture
+def hooked_gateway(sandbox: Sandbox) -> Iterator[Gateway]:
+    """A gateway that receives the sandbox's webhook deliveries, as in production."""
+    port = free_port()
+    public_key = deliver_webhooks_to(sandbox, port)
+    settings = settings_for(sandbox, webhook_public_key_pem=public_key)
+    with serve_in_thread(create_app(settings), port=port) as url:
+        yield Gateway(url, settings)
+
+
+async def _until_processed(gateway: Gateway, source_ticket_id: str) -> dict[str, Any]:
+    for _ in range(100):
+        result = await execute(
+            gateway, ONE, {"id": source_ticket_id}, token=gateway.customer(LINKED)
+        )
+        ticket: dict[str, Any] = result.data["customerTicket"]  # type: ignore[index]
+        if ticket["processingStatus"] != "PENDING":
+            return ticket
+        await asyncio.sleep(0.05)
+    raise AssertionError("the ticket was never processed")
+
+
+async def test_a_webhook_error_shows_on_the_ticket_and_a_corrected_one_completes(
+    hooked_gateway: Gateway, sandbox: Sandbox
+) -> None:
+    # given: a purchase that is not on that offer (Cardlytics checks it after the 202)
+    gateway = hooked_gateway
+    wrong = (await _open(gateway, transactionIds=["1375920849"]))["ticket"]
+    assert wrong["delivery"] == "SENT"
+    # when
+    failed = await _until_processed(gateway, wrong["id"])
+    # then: the webhook's Error is on the ticket, without asking Cardlytics' GET
+    assert (failed["processingStatus"], failed["processingMessage"]) == (
+        "ERROR",
+        "Invalid transaction Id",
+    )
+    assert failed["status"] is None
+    # and the customer's corrected ticket is a new one, processed from the webhook's updates
+    fixed = (await _open(gateway))["ticket"]
+    assert fixed["id"] != wrong["id"]
+    closed = await _until_closed(gateway, fixed["id"])
+    assert (closed["processingStatus"], closed["resolution"]) == ("PROCESSED", "REWARD_RECEIVED")
+    assert sandbox.calls("cardlytics")[CSA_CREATE] == 2
 
 
 async def _record_update(gateway: Gateway, source_ticket_id: str, **progress: Any) -> None:

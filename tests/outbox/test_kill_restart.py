@@ -26,6 +26,7 @@ from gateway.auth import Role, issue_sandbox_token
 from gateway.settings import Settings
 from gateway.store.db import Database
 from gateway.store.models import CustomerTicketRow
+from tests.outbox.support import deliver_webhooks_to
 from tests.support.sandbox import Sandbox
 from tests.support.servers import free_port
 from tests.upstreams.cardlytics_support import HASHER, TICKETS_POST, cardlytics_client
@@ -110,13 +111,6 @@ async def graphql(url: str, document: str, variables: dict[str, Any] | None = No
     body = answer.json()
     assert body.get("errors") is None, body
     return body["data"]
-
-
-def deliver_webhooks_to(sandbox: Sandbox, port: int) -> str:
-    """Point the sandbox's webhook at a gateway on ``port``; the key that verifies it."""
-    webhook = {"url": f"http://127.0.0.1:{port}/webhooks/cardlytics"}
-    httpx.put(f"{sandbox.cardlytics_url}/_sandbox/webhook", json=webhook).raise_for_status()
-    return httpx.get(f"{sandbox.cardlytics_url}/_sandbox/webhook-public-key").text
 
 
 def ticket_deliveries(sandbox: Sandbox, source_ticket_id: str) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import pytest
 
 from gateway.outbox import OutboxPolicy, OutboxWorker, TicketOutbox
 from gateway.store.db import Database
+from gateway.store.models import CustomerTicketRow
 from gateway.store.ticket_index import TrackedTicket
 from gateway.store.tickets import StoredTicketIndex
 from gateway.upstreams.resilience import CircuitBreaker
@@ -233,3 +234,24 @@ async def _deliveries(sandbox: Sandbox, sid: str) -> list[dict[str, object]]:
         for d in answer.json()["deliveries"]
         if d["payload"].get("sourceTicketId") == sid
     ]
+
+
+async def test_a_ticket_the_webhook_says_cardlytics_holds_is_not_posted_again(
+    sandbox: Sandbox, store_url: str
+) -> None:
+    # given: the 202 never arrived, but the processing update did (the receiver wrote it)
+    async with outbox_on(sandbox, store_url) as outbox:
+        await outbox.store.add(ticket())
+        database = Database(store_url)
+        try:
+            async with database.transaction() as session:
+                row = await session.get(CustomerTicketRow, "rg-outbox-1")
+                assert row is not None
+                row.processing_status, row.status = "Success", "In Process"
+        finally:
+            await database.aclose()
+        # when
+        await outbox.send_due()
+        # then
+        assert await state_of(outbox, "rg-outbox-1") == "sent"
+    assert calls_to(sandbox, TICKETS_POST)[TICKETS_POST] == 0
