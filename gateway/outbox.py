@@ -109,7 +109,17 @@ class TicketOutbox:
             if ticket is not None:  # else another replica (or the request) got there first
                 claimed.append(ticket)
         # Concurrently: one ticket stuck on a slow answer does not hold back the rest.
-        await asyncio.gather(*(self._attempt(ticket) for ticket in claimed))
+        outcomes = await asyncio.gather(
+            *(self._attempt(ticket) for ticket in claimed), return_exceptions=True
+        )
+        for ticket, outcome in zip(claimed, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                # Not recorded (the store failed): the lease runs out and it is sent again.
+                logger.error(
+                    "ticket send not recorded",
+                    extra={"ticket": ticket.source_ticket_id},
+                    exc_info=outcome,
+                )
         return len(claimed)
 
     async def _attempt(self, ticket: TrackedTicket) -> None:
