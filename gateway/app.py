@@ -8,14 +8,20 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
+from cross_web import HTTPException  # strawberry's HTTP layer; it turns this into the 400
 from fastapi import FastAPI, Request
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from graphql import GraphQLError, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
+from strawberry.utils.operation import get_operation_type
 
 from gateway.auth import ANONYMOUS_VIEWER, AuthenticationError, JwksKeys, TokenVerifier
 from gateway.body_limit import BodyLimitMiddleware
@@ -233,6 +239,37 @@ class LiveRouter(GatewayGraphQLRouter):
         context.viewer = viewer
         acknowledged: UnsetType = UNSET  # a plain connection_ack, with no payload
         return acknowledged
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry would run a subscription sent as a plain request like a query, and fail on
+        # its first field with a masked INTERNAL_SERVER_ERROR: say where subscriptions go instead.
+        if _is_subscription(request_data, request.app.state.query_limits.max_tokens):
+            raise HTTPException(
+                400, "subscriptions run over graphql-transport-ws: open a WebSocket on /graphql"
+            )
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+
+def _is_subscription(request_data: GraphQLRequestData, max_tokens: int) -> bool:
+    query = request_data.query
+    if not query or "subscription" not in query:
+        return False  # cheap: most documents never mention the word
+    try:
+        document = parse(query, max_tokens=max_tokens)
+        operation = get_operation_type(document, request_data.operation_name)
+    except (GraphQLError, RuntimeError):
+        return False  # not this check's business: execution reports it as usual
+    return operation is OperationType.SUBSCRIPTION
 
 
 async def _open_database(settings: Settings, stack: AsyncExitStack) -> Database:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from gql.transport.exceptions import TransportConnectionFailed
 from websockets.exceptions import ConnectionClosed
@@ -197,3 +198,16 @@ async def test_the_lowercase_authorization_key_is_accepted(
         await hub.wait_subscribed(channel)
         await hub.publish(channel, {"redemption": {"redemptionId": "r", "adId": "1", "amount": 1}})
         assert (await live.next())["rewardEarned"]["id"] == "r"
+
+
+async def test_a_subscription_sent_over_plain_http_is_told_where_to_go(
+    live_gateway: Gateway,
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        answer = await http.post(
+            live_gateway.graphql_url,
+            json={"query": REWARD_EARNED},
+            headers={"Authorization": f"Bearer {live_gateway.customer(LINKED)}"},
+        )
+    assert answer.status_code == 400
+    assert "graphql-transport-ws" in answer.text
