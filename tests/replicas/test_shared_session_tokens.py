@@ -112,3 +112,22 @@ async def test_without_redis_each_replica_fetches_its_own(sandbox: Sandbox) -> N
     # then: sessions still work, one per replica, as without Redis
     assert all(answer.ads for answer in answers)
     assert calls_to(sandbox, START_SESSION) == {START_SESSION: 2}
+
+
+async def test_a_replica_that_died_holding_the_lock_delays_the_others_only_until_it_expires(
+    sandbox: Sandbox, space: RedisSpace
+) -> None:
+    # given: a lock left behind by a replica killed mid-fetch
+    client = redis.Redis.from_url(space.url)
+    await client.set(f"{space.prefix}session-token-lock:{customer(1)}", "dead", px=500)
+    store = RedisTokenStore(client, prefix=space.prefix, lock_ttl_s=0.5)
+    async with cardlytics_client(sandbox.cardlytics_url, shared_tokens=store) as replica:
+        # when
+        started = time.monotonic()
+        token = await replica.sessions.token(customer(1))
+
+    # then: a token once the lock expired, from one startSession
+    await store.aclose()
+    assert token
+    assert 0.3 < time.monotonic() - started < 5
+    assert calls_to(sandbox, START_SESSION) == {START_SESSION: 1}

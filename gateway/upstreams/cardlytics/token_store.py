@@ -116,7 +116,7 @@ class RedisTokenStore:
                     await self._store(customer, token, lifetime_s)
                     return token, lifetime_s
                 finally:
-                    await self._delete_if_equal(keys=[lock_key], args=[owner])
+                    await self._release(lock_key, owner)
             if time.monotonic() > deadline:
                 # the holder is stuck; a second session is better than no answer
                 return await fetch()
@@ -133,6 +133,16 @@ class RedisTokenStore:
         return token.decode(), ttl_ms / 1000
 
     async def _store(self, customer: HashedCustomerId, token: str, lifetime_s: float) -> None:
+        # The token is fetched by now: failing to share it must not cost a second startSession.
         ttl_ms = int(lifetime_s * 1000)
-        if ttl_ms > 0:
-            await self._redis.set(self.token_key(customer), token, px=ttl_ms)
+        try:
+            if ttl_ms > 0:
+                await self._redis.set(self.token_key(customer), token, px=ttl_ms)
+        except RedisError:
+            logger.warning("redis unavailable; a session token was not shared")
+
+    async def _release(self, lock_key: str, owner: str) -> None:
+        try:
+            await self._delete_if_equal(keys=[lock_key], args=[owner])
+        except RedisError:
+            pass  # it expires by itself (PX)
