@@ -14,6 +14,7 @@ from schema.errors import NotAllowedError, NotFoundError, RejectedError, Validat
 from schema.extensions import ErrorContract
 from schema.limits import LimitQueries
 from schema.offers import OffersMutation, OffersQuery
+from schema.plans import PlannedSchema
 from schema.rewards import RewardsQuery
 from schema.status import StatusQuery
 from schema.subscriptions import Subscription
@@ -42,7 +43,7 @@ class Mutation(OffersMutation, AccountLinkMutation, CustomerTicketsMutation, Ven
     pass
 
 
-schema = strawberry.Schema(
+schema = PlannedSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
