@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["Base", "CustomerTicketRow", "RewardEventRow", "RewardRow", "TicketUpdateRow"]
@@ -34,6 +34,8 @@ class CustomerTicketRow(Base):
     """A CSA ticket opened through the gateway, with its outbox state and latest progress."""
 
     __tablename__ = "customer_tickets"
+    # The outbox worker's query: pending tickets whose next attempt is due, soonest first.
+    __table_args__ = (Index("ix_customer_tickets_outbox_due", "outbox_state", "next_attempt_at"),)
 
     source_ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer: Mapped[str] = mapped_column(String(64), index=True)  # hashed id
@@ -42,7 +44,7 @@ class CustomerTicketRow(Base):
     description: Mapped[str] = mapped_column(Text)
     submitted_at: Mapped[datetime]
     # Outbox: pending (not yet acknowledged), sent (202), refused (a final 4xx).
-    outbox_state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    outbox_state: Mapped[str] = mapped_column(String(16), default="pending")
     send_attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
