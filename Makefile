@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean
+.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean bench
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,10 +34,15 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy gateway schema resolvers tests
+	$(BIN)/mypy gateway schema resolvers tests bench
 
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest -q
+
+# The gateway and a plain pass-through under the same load; prints the table and writes it to
+# bench/results/<date>.md (README "Performance"). `python -m bench --help` for the options.
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench
 
 schema: $(STAMP)
 	$(BIN)/rewards-gateway schema export --output schema/schema.graphql

@@ -1,0 +1,164 @@
+"""``python -m bench``: the gateway and the pass-through under the same load, one table.
+
+Starts the sandbox, the gateway (as deployed: no reload, logs at WARNING) and the pass-through
+on free 127.0.0.1 ports, pinned to cores where the machine has two; drives each operation
+against the gateway, then against the pass-through; prints the table and writes it to
+``bench/results/<date>.md``. See README "Performance".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench import scenarios
+from bench.measure import Load, Result, Sandbox, run_load
+from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
+from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
+from bench.report import RESULTS_DIR, Report, errors_seen, machine_facts
+from gateway.settings import Settings
+
+FULL = Load(concurrency=32, warmup_s=2.0, duration_s=8.0)
+QUICK = Load(concurrency=8, warmup_s=0.3, duration_s=0.7)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smoke test of a few seconds")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[op.name for op in OPERATIONS],
+        help="measure this operation only (repeatable); no scenarios",
+    )
+    parser.add_argument("--duration", type=float, help="seconds of each timed window")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each window")
+    parser.add_argument("--requests", type=int, help="a fixed request count instead of --duration")
+    parser.add_argument("--concurrency", type=int, help="requests in flight (default 32)")
+    parser.add_argument("--customers", type=int, help="distinct customers (default 32, quick 8)")
+    parser.add_argument(
+        "--no-scenarios", action="store_true", help="skip latency, soak and cold start"
+    )
+    parser.add_argument("--soak", type=float, default=45.0, help="seconds of the soak")
+    parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Load:
+    base = QUICK if args.quick else FULL
+    return Load(
+        concurrency=args.concurrency or base.concurrency,
+        warmup_s=base.warmup_s if args.warmup is None else args.warmup,
+        duration_s=args.duration or base.duration_s,
+        requests=args.requests,
+    )
+
+
+def upstream_env(sandbox_url: str, work: Path) -> dict[str, str]:
+    """The settings a deployment would give the gateway, pointed at the sandbox."""
+    return {
+        "GATEWAY_CARDLYTICS_BASE_URL": f"{sandbox_url}/cardlytics",
+        "GATEWAY_CLICKBANK_BASE_URL": f"{sandbox_url}/clickbank/rest/1.3",
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GATEWAY_GRAPHIQL": "false",
+        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{work}/store.sqlite3",
+    }
+
+
+@contextmanager
+def start_gateway(env: dict[str, str], work: Path, port: int | None = None) -> Iterator[Process]:
+    port = port or free_port()
+    args = ["gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with start("gateway", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
+        yield process
+
+
+@contextmanager
+def start_passthrough(
+    env: dict[str, str], work: Path, port: int | None = None
+) -> Iterator[Process]:
+    port = port or free_port()
+    args = ["bench.passthrough", "--port", str(port)]
+    with start("pass-through", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
+        yield process
+
+
+def measure_operation(
+    op: Operation,
+    targets: Sequence[Process],
+    fixture: Fixture,
+    sandbox: Sandbox,
+    load: Load,
+) -> list[Result]:
+    bodies = op.bodies(fixture)
+    results = []
+    for target in targets:
+        if op.resets:
+            sandbox.reset()
+        graphql = target.name == "gateway"
+        path = "/graphql" if graphql else f"/bench/{op.name}"
+        result = run_load(op.name, target, path, bodies, sandbox, load, graphql=graphql)
+        print(
+            f"  {op.name:<20} {target.name:<13} {result.req_per_s:7.0f} req/s "
+            f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
+            file=sys.stderr,
+        )
+        results.append(result)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    load = _load(args)
+    args.customers = args.customers or (8 if args.quick else 32)
+    operations = [op for op in OPERATIONS if not args.only or op.name in args.only]
+    run_scenarios = not (args.quick or args.only or args.no_scenarios)
+    report = Report(
+        settings=f"Load: {load.concurrency} concurrent requests, "
+        + (f"{load.requests} requests" if load.requests else f"{load.duration_s:g} s")
+        + f" per operation and target after {load.warmup_s:g} s of warm-up; "
+        f"{args.customers} customers. CPU: the target process's utime+stime (/proc) over the "
+        "timed window divided by its requests."
+    )
+    with ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-bench-")))
+        sandbox_port = free_port()
+        sandbox_process = stack.enter_context(
+            start(
+                "sandbox",
+                ["gateway.cli", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
+                port=sandbox_port,
+                cpu=CPU_DRIVER,
+                log_dir=work,
+            )
+        )
+        sandbox = Sandbox(sandbox_process.url)
+        env = upstream_env(sandbox.url, work)
+        fixture = load_fixture(Settings(), sandbox.url, args.customers)
+        print("bench: starting the gateway and the pass-through", file=sys.stderr)
+        gateway = stack.enter_context(start_gateway(env, work))
+        passthrough = stack.enter_context(start_passthrough(env, work))
+        for op in operations:
+            report.results += measure_operation(op, (gateway, passthrough), fixture, sandbox, load)
+        if run_scenarios:
+            report.scenarios += scenarios.latency(gateway, passthrough, fixture, sandbox)
+            report.scenarios += scenarios.soak(gateway, fixture, sandbox, args.soak)
+        sandbox.reset()
+    if run_scenarios:
+        with tempfile.TemporaryDirectory(prefix="rg-bench-") as work_dir:
+            report.scenarios += scenarios.cold_start(Path(work_dir), fixture)
+    report.notes += errors_seen(report.results)
+    facts = machine_facts()
+    print(report.markdown(facts))
+    if not args.no_write:
+        print(f"written to {report.write(facts, args.output or RESULTS_DIR)}", file=sys.stderr)
+    return 1 if any(r.errors for r in report.results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The printed table, and the same written to ``bench/results/<date>.md``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.measure import Result
+
+__all__ = ["Report", "machine_facts"]
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+HEADER = (
+    "| operation | target | req/s | p50 ms | p99 ms | errors | CPU ms/req | RSS MB "
+    "| upstream calls per request |"
+)
+RULE = "|---|---|---:|---:|---:|---:|---:|---:|---|"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "-"
+
+
+def _calls(result: Result) -> str:
+    return ", ".join(f"{route} {n:.2f}" for route, n in result.calls_per_request().items()) or "0"
+
+
+def _row(result: Result) -> str:
+    return (
+        f"| {result.operation} | {result.target} | {result.req_per_s:.0f} | {result.p50_ms:.1f} "
+        f"| {result.p99_ms:.1f} | {result.errors} | {result.cpu_ms_per_request:.2f} "
+        f"| {result.rss_mb:.0f} | {_calls(result)} |"
+    )
+
+
+def _ratio_row(gateway: Result, reference: Result) -> str:
+    return (
+        f"| {gateway.operation} | **gateway / pass-through** "
+        f"| {_ratio(gateway.req_per_s, reference.req_per_s)} "
+        f"| {_ratio(gateway.p50_ms, reference.p50_ms)} "
+        f"| {_ratio(gateway.p99_ms, reference.p99_ms)} "
+        f"| | {_ratio(gateway.cpu_ms_per_request, reference.cpu_ms_per_request)} "
+        f"| {_ratio(gateway.rss_mb, reference.rss_mb)} | |"
+    )
+
+
+def machine_facts() -> dict[str, str]:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        commit += " (with uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit,
+        "cores": str(os.cpu_count()),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+@dataclass
+class Report:
+    settings: str
+    results: list[Result] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def table(self) -> list[str]:
+        lines = [HEADER, RULE]
+        by_operation: dict[str, dict[str, Result]] = {}
+        for result in self.results:
+            by_operation.setdefault(result.operation, {})[result.target] = result
+        for runs in by_operation.values():
+            lines.extend(_row(r) for r in runs.values())
+            if "gateway" in runs and "pass-through" in runs:
+                lines.append(_ratio_row(runs["gateway"], runs["pass-through"]))
+        return lines
+
+    def markdown(self, facts: dict[str, str]) -> str:
+        head = [
+            f"# Benchmark {facts['date']}",
+            "",
+            f"commit {facts['commit']}; {facts['cores']} cores ({facts['cpu']}); "
+            f"Python {facts['python']}",
+            "",
+            self.settings,
+            "",
+            *self.table(),
+        ]
+        if self.scenarios:
+            head += ["", "## Scenarios", "", *self.scenarios]
+        if self.notes:
+            head += ["", *self.notes]
+        return "\n".join(head) + "\n"
+
+    def write(self, facts: dict[str, str], directory: Path = RESULTS_DIR) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{facts['date'][:10]}.md"
+        path.write_text(self.markdown(facts))
+        return path
+
+
+def errors_seen(results: Sequence[Result]) -> list[str]:
+    return [
+        f"{r.operation} on {r.target}: {r.errors} errors, e.g. {', '.join(r.error_samples)}"
+        for r in results
+        if r.errors
+    ]
