@@ -43,6 +43,7 @@ from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from gateway.webhook_auth import WebhookAuthenticator
 from gateway.webhooks import router as webhooks_router
 from schema import schema
+from schema.documents import DocumentCache
 from schema.limits import QueryLimits
 
 __all__ = ["create_app"]
@@ -83,6 +84,7 @@ def create_app(
         max_cost=settings.max_query_cost,
         default_list_size=settings.query_cost_default_list_size,
     )
+    app.state.documents = DocumentCache(settings.document_cache_size)
     # Added first so it runs inside RequestIdMiddleware: a 413 carries the request id too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)

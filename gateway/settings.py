@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     # What a list field without first / last / limit counts for in the cost.
     query_cost_default_list_size: int = Field(default=20, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Distinct documents kept parsed and validated (least recently used first out). A document
+    # at the token limit takes about 1 MB parsed; the frontends' own documents under 100 KB.
+    document_cache_size: int = Field(default=100, ge=1)
 
     @field_validator("webhook_public_key_pem")
     @classmethod

@@ -49,8 +49,10 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway.settings import Settings
+from schema.documents import DocumentCache, PreparedDocument
 
 __all__ = [
+    "DEFAULT_DOCUMENTS",
     "DEFAULT_LIMITS",
     "QUERY_TOO_COMPLEX",
     "LimitQueries",
@@ -91,45 +93,74 @@ def _settings_defaults() -> QueryLimits:
 
 # For a schema executed without the app (tests, tools): the settings' defaults.
 DEFAULT_LIMITS = _settings_defaults()
+DEFAULT_DOCUMENTS = DocumentCache(Settings.model_fields["document_cache_size"].default)
 
 
 class LimitQueries(SchemaExtension):
-    """Applies the app's ``QueryLimits`` (``app.state.query_limits``) to every operation."""
+    """Applies the app's ``QueryLimits`` (``app.state.query_limits``) to every operation, and
+    prepares each distinct document once (``app.state.documents``, see ``schema.documents``)."""
 
     limits: QueryLimits = DEFAULT_LIMITS  # replaced by the app's at the start of each operation
+    documents: DocumentCache = DEFAULT_DOCUMENTS
+    prepared: PreparedDocument | None = None  # this operation's document, once known to parse
 
     def on_operation(self) -> Iterator[None]:
-        self.limits = self._app_limits()
+        state = self._app_state()
+        limits = getattr(state, "query_limits", None)
+        self.limits = limits if isinstance(limits, QueryLimits) else DEFAULT_LIMITS
+        documents = getattr(state, "documents", None)
+        self.documents = documents if isinstance(documents, DocumentCache) else DEFAULT_DOCUMENTS
         self.execution_context.parse_options["max_tokens"] = self.limits.max_tokens
         yield
 
     def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query
+        # Strawberry parses only when no document is set yet, so a known one skips the parser.
+        cacheable = bool(query) and context.graphql_document is None
+        if cacheable and query:
+            self.prepared = self.documents.get(query, self.limits.max_tokens)
+            if self.prepared is not None:
+                context.graphql_document = self.prepared.document
         yield
-        for error in self.execution_context.pre_execution_errors or ():
+        if cacheable and query and self.prepared is None and context.graphql_document is not None:
+            self.prepared = self.documents.put(
+                query, self.limits.max_tokens, context.graphql_document
+            )
+        for error in context.pre_execution_errors or ():
             # The parser's own limits (tokens, nesting) end their message this way.
             if isinstance(error, GraphQLSyntaxError) and error.message.endswith("Parsing aborted."):
                 error.extensions = {**(error.extensions or {}), "code": QUERY_TOO_COMPLEX}
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
+        prepared = self.prepared
+        variables = context.variables or {}
         if context.graphql_document is not None:
-            errors = check_document(
-                context.schema._schema,
-                context.graphql_document.definitions,
-                self.limits,
-                context.variables or {},
-            )
+            if prepared is not None and prepared.within_limits(self.limits, variables):
+                errors = []
+            else:
+                errors = check_document(
+                    context.schema._schema,
+                    context.graphql_document.definitions,
+                    self.limits,
+                    variables,
+                )
+                if not errors and prepared is not None:
+                    prepared.remember_within_limits(self.limits, variables)
             if errors:
                 # Set before validation runs, so Strawberry skips it: nothing more is spent on a
                 # document already refused, and nothing executes.
                 context.pre_execution_errors = errors
+            elif prepared is not None and prepared.valid:
+                context.pre_execution_errors = []  # validated before: Strawberry skips it
         yield
+        if prepared is not None and context.pre_execution_errors == []:
+            prepared.valid = True
 
-    def _app_limits(self) -> QueryLimits:
+    def _app_state(self) -> object:
         request = getattr(self.execution_context.context, "request", None)
-        state = getattr(getattr(request, "app", None), "state", None)
-        limits = getattr(state, "query_limits", None)
-        return limits if isinstance(limits, QueryLimits) else DEFAULT_LIMITS
+        return getattr(getattr(request, "app", None), "state", None)
 
 
 @dataclass(frozen=True)
