@@ -71,18 +71,16 @@ def upstream_env(sandbox_url: str, work: Path) -> dict[str, str]:
 
 
 @contextmanager
-def start_gateway(env: dict[str, str], work: Path, port: int | None = None) -> Iterator[Process]:
-    port = port or free_port()
+def start_gateway(env: dict[str, str], work: Path) -> Iterator[Process]:
+    port = free_port()
     args = ["gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with start("gateway", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
         yield process
 
 
 @contextmanager
-def start_passthrough(
-    env: dict[str, str], work: Path, port: int | None = None
-) -> Iterator[Process]:
-    port = port or free_port()
+def start_passthrough(env: dict[str, str], work: Path) -> Iterator[Process]:
+    port = free_port()
     args = ["bench.passthrough", "--port", str(port)]
     with start("pass-through", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
         yield process
@@ -148,10 +146,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if run_scenarios:
             report.scenarios += scenarios.latency(gateway, passthrough, fixture, sandbox)
             report.scenarios += scenarios.soak(gateway, fixture, sandbox, args.soak)
+            starters: dict[str, tuple[scenarios.StartTarget, str]] = {
+                "gateway": (start_gateway, "/graphql"),
+                "pass-through": (start_passthrough, "/bench/home"),
+            }
+            report.scenarios += scenarios.cold_start(starters, env, work, fixture)
         sandbox.reset()
-    if run_scenarios:
-        with tempfile.TemporaryDirectory(prefix="rg-bench-") as work_dir:
-            report.scenarios += scenarios.cold_start(Path(work_dir), fixture)
     report.notes += errors_seen(report.results)
     facts = machine_facts()
     print(report.markdown(facts))

@@ -1,23 +1,174 @@
-"""Latency, soak and cold start (filled in below)."""
+"""The scenarios beside the table: injected upstream latency, a bounded soak, cold start."""
 
 from __future__ import annotations
 
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
-from bench.measure import Sandbox
-from bench.operations import Fixture
+import httpx
+
+from bench.driver import answer_error
+from bench.measure import Load, Result, Sandbox, run_load
+from bench.operations import OPERATIONS, Fixture, Operation
 from bench.processes import Process
+
+__all__ = ["StartTarget", "cold_start", "latency", "soak"]
+
+LATENCY_MS = 100
+# operation -> the upstream calls it waits for one after the other, at best
+LATENCY_OPERATIONS = {
+    "offer_detail": 1,
+    "home": 1,  # getAds, the reward summary and the profile, concurrently
+    "agent_ticket_detail": 1,  # the ticket and the refund preview, concurrently
+    "agent_ticket_search": 3,  # each page's 206 says whether there is another
+}
+LATENCY_LOAD = Load(concurrency=8, warmup_s=0.5, duration_s=3.0)
+
+
+def _operation(name: str) -> Operation:
+    return next(op for op in OPERATIONS if op.name == name)
+
+
+def _measure(
+    op: Operation, target: Process, fixture: Fixture, sandbox: Sandbox, load: Load
+) -> Result:
+    graphql = target.name == "gateway"
+    path = "/graphql" if graphql else f"/bench/{op.name}"
+    return run_load(op.name, target, path, op.bodies(fixture), sandbox, load, graphql=graphql)
 
 
 def latency(
     gateway: Process, passthrough: Process, fixture: Fixture, sandbox: Sandbox
 ) -> list[str]:
-    return []
+    """p50 with every upstream call answered LATENCY_MS late: concurrent calls cost one wait."""
+    lines = [
+        f"### Latency: {LATENCY_MS} ms added to every upstream call",
+        "",
+        f"{LATENCY_LOAD.concurrency} concurrent requests, {LATENCY_LOAD.duration_s:g} s each. "
+        "'In sequence' is the fewest upstream round trips one after another the operation "
+        "can make; the rest run concurrently.",
+        "",
+        "| operation | upstream calls per request | in sequence | gateway p50 ms "
+        "| pass-through p50 ms | errors |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    sandbox.faults([{"match": "*", "latency_ms": LATENCY_MS}])
+    try:
+        for name, in_sequence in LATENCY_OPERATIONS.items():
+            op = _operation(name)
+            ours = _measure(op, gateway, fixture, sandbox, LATENCY_LOAD)
+            theirs = _measure(op, passthrough, fixture, sandbox, LATENCY_LOAD)
+            calls = sum(ours.calls_per_request().values())
+            lines.append(
+                f"| {name} | {calls:.2f} | {in_sequence} | {ours.p50_ms:.1f} "
+                f"| {theirs.p50_ms:.1f} | {ours.errors + theirs.errors} |"
+            )
+    finally:
+        sandbox.faults([])
+    return lines
+
+
+class _RssSampler(AbstractContextManager["_RssSampler"]):
+    """RSS of a process every ``every_s`` seconds, on a thread, while the block runs."""
+
+    def __init__(self, process: Process, every_s: float = 1.0) -> None:
+        self.process = process
+        self.every_s = every_s
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.samples.append(self.process.rss_mb())
+
+    def __enter__(self) -> _RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def soak(gateway: Process, fixture: Fixture, sandbox: Sandbox, seconds: float) -> list[str]:
-    return []
+    """The home screen for ``seconds`` at full concurrency: does the RSS level off?"""
+    load = Load(concurrency=32, warmup_s=1.0, duration_s=seconds)
+    before = gateway.rss_mb()
+    with _RssSampler(gateway) as sampler:
+        result = _measure(_operation("home"), gateway, fixture, sandbox, load)
+    samples = sampler.samples or [result.rss_mb]
+    tenth = max(1, len(samples) // 10)
+    return [
+        "",
+        f"### Soak: the home screen for {seconds:g} s, {load.concurrency} concurrent",
+        "",
+        f"{result.count} requests, {result.errors} errors, {result.req_per_s:.0f} req/s, "
+        f"{result.cpu_ms_per_request:.2f} CPU ms/req. Gateway RSS: {before:.0f} MB before, "
+        f"{statistics.mean(samples[:tenth]):.0f} MB over the first tenth, "
+        f"{statistics.mean(samples[-tenth:]):.0f} MB over the last tenth, "
+        f"{max(samples):.0f} MB at most, {result.rss_mb:.0f} MB at the end.",
+    ]
 
 
-def cold_start(work: Path, fixture: Fixture) -> list[str]:
-    return []
+StartTarget = Callable[[dict[str, str], Path], AbstractContextManager[Process]]  # env, log dir
+
+
+def cold_start(
+    starters: Mapping[str, tuple[StartTarget, str]],
+    env: dict[str, str],
+    work: Path,
+    fixture: Fixture,
+    runs: int = 3,
+) -> list[str]:
+    """Process start to the first answered home screen (a 200 without errors), median of
+    ``runs``; each start is a fresh process with nothing cached."""
+    home = _operation("home").bodies(fixture)[0]
+    lines = [
+        "",
+        f"### Cold start: process start to the first answered home screen (median of {runs})",
+        "",
+        "| target | ready (healthz) ms | first home screen ms | RSS after it MB |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, (start_target, path) in starters.items():
+        ready, first, rss = [], [], []
+        for n in range(runs):
+            run_dir = work / f"cold-{name}-{n}"
+            run_dir.mkdir(parents=True)
+            fresh = {**env, "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{run_dir}/store.sqlite3"}
+            with start_target(fresh, run_dir) as process:
+                first_ms = _first_answer(process, path, home, graphql=name == "gateway")
+                ready.append(process.ready_after_s * 1000)
+                first.append(first_ms)
+                rss.append(process.rss_mb())
+        lines.append(
+            f"| {name} | {statistics.median(ready):.0f} | {statistics.median(first):.0f} "
+            f"| {statistics.median(rss):.0f} |"
+        )
+    return lines
+
+
+def _first_answer(process: Process, path: str, body: dict[str, Any], *, graphql: bool) -> float:
+    """ms from the spawn to the first good answer (the health check has already answered)."""
+    headers = {**body["headers"], "Content-Type": "application/json"}
+    for _ in _polls(30.0):
+        try:
+            response = httpx.post(process.url + path, content=body["body"], headers=headers)
+        except httpx.TransportError:
+            continue
+        if answer_error(response.status_code, response.content, graphql) is None:
+            return (time.perf_counter() - process.started_at) * 1000
+    raise RuntimeError(f"{process.name} gave no good answer within 30 s")
+
+
+def _polls(timeout_s: float) -> Iterator[None]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        yield
+        time.sleep(0.01)
