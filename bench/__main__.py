@@ -9,6 +9,7 @@ against the gateway, then against the pass-through; prints the table and writes 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -112,6 +113,10 @@ def measure_operation(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # The bench configures every process itself; a GATEWAY_* left in the shell (a Redis, a live
+    # key) would make the gateway and the pass-through differ from each other or from the tokens.
+    for name in [n for n in os.environ if n.startswith("GATEWAY_")]:
+        del os.environ[name]
     load = _load(args)
     args.customers = args.customers or (8 if args.quick else 32)
     operations = [op for op in OPERATIONS if not args.only or op.name in args.only]
@@ -135,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log_dir=work,
             )
         )
-        sandbox = Sandbox(sandbox_process.url)
+        sandbox = Sandbox(sandbox_process)
         env = upstream_env(sandbox.url, work)
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
         print("bench: starting the gateway and the pass-through", file=sys.stderr)

@@ -39,6 +39,7 @@ class Result:
     p99_ms: float
     cpu_s: float
     rss_mb: float
+    sandbox_cpu_s: float
     calls: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
 
@@ -50,6 +51,10 @@ class Result:
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.cpu_s / self.count if self.count else 0.0
 
+    @property
+    def sandbox_cpu_ms_per_request(self) -> float:
+        return 1000 * self.sandbox_cpu_s / self.count if self.count else 0.0
+
     def calls_per_request(self) -> dict[str, float]:
         return {route: n / self.count for route, n in self.calls.items() if self.count}
 
@@ -57,8 +62,9 @@ class Result:
 class Sandbox:
     """The sandbox's control endpoints, over HTTP like everything else."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.url = process.url
 
     def calls(self) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -121,10 +127,12 @@ def run_load(
             if not warm:
                 raise RuntimeError(f"the driver stopped during warm-up ({operation})")
             cpu_before, calls_before = target.cpu_s(), sandbox.calls()
+            sandbox_before = sandbox.process.cpu_s()
             driver.stdin.write(b"go\n")
             driver.stdin.flush()
             line = driver.stdout.readline()
             cpu_after, calls_after = target.cpu_s(), sandbox.calls()
+            sandbox_after = sandbox.process.cpu_s()
         finally:
             driver.wait(timeout=60)
     if not line:
@@ -141,6 +149,7 @@ def run_load(
         p99_ms=out["p99_ms"],
         cpu_s=cpu_after - cpu_before,
         rss_mb=target.rss_mb(),
+        sandbox_cpu_s=sandbox_after - sandbox_before,
         calls={route: n for route, n in sorted(calls_after.items()) if n},
         error_samples=out["error_samples"],
     )

@@ -17,9 +17,9 @@ __all__ = ["Report", "machine_facts"]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 HEADER = (
     "| operation | target | req/s | p50 ms | p99 ms | errors | CPU ms/req | RSS MB "
-    "| upstream calls per request |"
+    "| upstream calls per request | sandbox CPU ms/req |"
 )
-RULE = "|---|---|---:|---:|---:|---:|---:|---:|---|"
+RULE = "|---|---|---:|---:|---:|---:|---:|---:|---|---:|"
 
 
 def _ratio(a: float, b: float) -> str:
@@ -34,7 +34,7 @@ def _row(result: Result) -> str:
     return (
         f"| {result.operation} | {result.target} | {result.req_per_s:.0f} | {result.p50_ms:.1f} "
         f"| {result.p99_ms:.1f} | {result.errors} | {result.cpu_ms_per_request:.2f} "
-        f"| {result.rss_mb:.0f} | {_calls(result)} |"
+        f"| {result.rss_mb:.0f} | {_calls(result)} | {result.sandbox_cpu_ms_per_request:.2f} |"
     )
 
 
@@ -45,7 +45,7 @@ def _ratio_row(gateway: Result, reference: Result) -> str:
         f"| {_ratio(gateway.p50_ms, reference.p50_ms)} "
         f"| {_ratio(gateway.p99_ms, reference.p99_ms)} "
         f"| | {_ratio(gateway.cpu_ms_per_request, reference.cpu_ms_per_request)} "
-        f"| {_ratio(gateway.rss_mb, reference.rss_mb)} | |"
+        f"| {_ratio(gateway.rss_mb, reference.rss_mb)} | | |"
     )
 
 
