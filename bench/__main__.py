@@ -23,7 +23,7 @@ from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
 from bench.report import RESULTS_DIR, Report, errors_seen, machine_facts
 from gateway.settings import Settings
 
-FULL = Load(concurrency=32, warmup_s=2.0, duration_s=8.0)
+FULL = Load(concurrency=32, warmup_s=1.5, duration_s=6.0)
 QUICK = Load(concurrency=8, warmup_s=0.3, duration_s=0.7)
 
 
@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-scenarios", action="store_true", help="skip latency, soak and cold start"
     )
-    parser.add_argument("--soak", type=float, default=45.0, help="seconds of the soak")
+    parser.add_argument("--soak", type=float, default=40.0, help="seconds of the soak")
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser
@@ -149,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for op in operations:
             report.results += measure_operation(op, (gateway, passthrough), fixture, sandbox, load)
         if run_scenarios:
+            saturated = next(
+                r for r in report.results if (r.operation, r.target) == ("home", "gateway")
+            )
+            report.scenarios += scenarios.half_load(
+                gateway, passthrough, fixture, sandbox, saturated
+            )
             report.scenarios += scenarios.latency(gateway, passthrough, fixture, sandbox)
             report.scenarios += scenarios.soak(gateway, fixture, sandbox, args.soak)
             starters: dict[str, tuple[scenarios.StartTarget, str]] = {

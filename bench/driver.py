@@ -3,7 +3,8 @@
 ``python -m bench.driver SPEC.json``: warms up, prints ``warm`` and waits for a line on stdin
 (the parent reads the servers' counters meanwhile), then runs the timed window, waits for every
 request in flight, and prints one JSON line of results. Requests go out in the spec's order,
-cycling; a fixed number of workers (the concurrency) each send one at a time.
+cycling; a fixed number of workers (the concurrency) each send one at a time, or, with a
+``rate``, the timed window starts requests on a fixed schedule (open loop).
 
 An error is a non-200, or (``graphql``) an answer with top-level ``errors``, no ``data``, or a
 mutation payload whose ``errors`` list is not empty.
@@ -81,22 +82,58 @@ async def _run(
             if max_requests is not None and next(sent) >= max_requests:
                 return
             i = next(order)  # shared across windows: the timed one goes on where warm-up ended
-            headers, body = requests[i % len(requests)]
-            started = time.perf_counter()
-            try:
-                async with session.post(url, data=body, headers=headers) as response:
-                    content = await response.read()
-                    problem = answer_error(response.status, content, graphql)
-            except aiohttp.ClientError as error:
-                problem = type(error).__name__
-            window.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if problem is not None:
-                window.errors += 1
-                if len(window.samples) < 5:
-                    window.samples.append(problem)
+            await _send(session, url, graphql, requests[i % len(requests)], window)
 
     await asyncio.gather(*(worker() for _ in range(int(spec["concurrency"]))))
     return window
+
+
+async def _run_at_rate(
+    session: aiohttp.ClientSession,
+    spec: dict[str, Any],
+    requests: list[tuple[dict[str, str], bytes]],
+    order: itertools.count[int],
+    duration_s: float,
+    rate: float,
+) -> _Window:
+    """Open loop: request n starts at n / rate seconds whatever the answers before it, and its
+    latency counts from then, so a slow server cannot slow the load that measures it."""
+    window = _Window()
+    url, graphql = spec["url"], bool(spec["graphql"])
+    start = time.perf_counter()
+    tasks = []
+    for n in itertools.count():
+        due = start + n / rate
+        if due - start >= duration_s:
+            break
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        request = requests[next(order) % len(requests)]
+        tasks.append(asyncio.create_task(_send(session, url, graphql, request, window, due)))
+    await asyncio.gather(*tasks)
+    return window
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    url: str,
+    graphql: bool,
+    request: tuple[dict[str, str], bytes],
+    window: _Window,
+    started: float | None = None,
+) -> None:
+    headers, body = request
+    started = started or time.perf_counter()
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            content = await response.read()
+            problem = answer_error(response.status, content, graphql)
+    except aiohttp.ClientError as error:
+        problem = type(error).__name__
+    window.latencies_ms.append((time.perf_counter() - started) * 1000)
+    if problem is not None:
+        window.errors += 1
+        if len(window.samples) < 5:
+            window.samples.append(problem)
 
 
 async def main(spec: dict[str, Any]) -> None:
@@ -105,7 +142,9 @@ async def main(spec: dict[str, Any]) -> None:
         for r in spec["requests"]
     ]
     order = itertools.count()
-    connector = aiohttp.TCPConnector(limit=int(spec["concurrency"]))
+    rate = spec.get("rate")
+    # open loop: as many connections as the backlog needs (up to a bound), as real clients open
+    connector = aiohttp.TCPConnector(limit=256 if rate else int(spec["concurrency"]))
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         # At least one request per viewer, so no session starts inside the timed window.
@@ -117,14 +156,17 @@ async def main(spec: dict[str, Any]) -> None:
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         started = time.perf_counter()
         max_requests = spec.get("requests_count")
-        timed = await _run(
-            session,
-            spec,
-            requests,
-            order,
-            spec["duration_s"] if max_requests is None else 3600.0,
-            max_requests,
-        )
+        if rate:
+            timed = await _run_at_rate(session, spec, requests, order, spec["duration_s"], rate)
+        else:
+            timed = await _run(
+                session,
+                spec,
+                requests,
+                order,
+                spec["duration_s"] if max_requests is None else 3600.0,
+                max_requests,
+            )
         elapsed = time.perf_counter() - started
     latencies = sorted(timed.latencies_ms)
     result = {

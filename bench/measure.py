@@ -26,6 +26,10 @@ class Load:
     warmup_s: float
     duration_s: float
     requests: int | None = None  # a fixed count instead of the duration
+    # warm-up goes on until every viewer has been served once (their session tokens fetched)
+    warm_every_viewer: bool = True
+    # requests per second, started on schedule (open loop) instead of ``concurrency`` workers
+    rate: float | None = None
 
 
 @dataclass
@@ -110,7 +114,10 @@ def run_load(
         "warmup_s": load.warmup_s,
         "duration_s": load.duration_s,
         "requests_count": load.requests,
-        "warmup_requests": len({body["headers"]["Authorization"] for body in bodies}),
+        "rate": load.rate,
+        "warmup_requests": len({body["headers"]["Authorization"] for body in bodies})
+        if load.warm_every_viewer
+        else 0,
         "requests": bodies,
     }
     with tempfile.NamedTemporaryFile(suffix=".json") as spec_file:

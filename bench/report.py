@@ -112,7 +112,7 @@ class Report:
             *self.table(),
         ]
         if self.scenarios:
-            head += ["", "## Scenarios", "", *self.scenarios]
+            head += ["", "## Scenarios", *self.scenarios]
         if self.notes:
             head += ["", *self.notes]
         return "\n".join(head) + "\n"

@@ -66,8 +66,11 @@ def test_quick_run_measures_every_operation_without_errors(tmp_path: Path) -> No
     assert search == {"GET tickets/list": 3.0}
     detail = _calls(by_run[("agent_ticket_detail", "gateway")]["upstream calls per request"])
     assert detail == {"GET tickets/{ticket_id}": 1.0, "GET tickets/refundAmounts/{receipt}": 1.0}
-    # the reference makes the calls the gateway makes, so the ratios compare like with like
-    for name in ("home", "agent_ticket_search", "agent_ticket_detail"):
+    # The reference makes the calls the gateway makes, so the ratios compare like with like;
+    # a gateway cache may save some of them, never add one.
+    reference_home = _calls(by_run[("home", "pass-through")]["upstream calls per request"])
+    assert all(n <= reference_home.get(route, 0) for route, n in home.items()), home
+    for name in ("agent_ticket_search", "agent_ticket_detail"):
         reference = by_run[(name, "pass-through")]["upstream calls per request"]
         ours = by_run[(name, "gateway")]["upstream calls per request"]
         assert _calls(reference) == _calls(ours), name
