@@ -1,0 +1,72 @@
+"""The aiohttp transport under the upstream clients: the same answers and the same failures as
+httpx's own transport, against real servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.upstreams.aiohttp_transport import AiohttpTransport
+from tests.support.gateway import Gateway, settings_for
+from tests.support.sandbox import Sandbox
+from tests.support.servers import free_port, serve_in_thread
+
+LIMITS = httpx.Limits(max_connections=4)
+
+
+def _client(base_url: str, *, read_s: float = 5.0) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url,
+        timeout=httpx.Timeout(read_s, connect=2.0),
+        transport=AiohttpTransport(LIMITS),
+    )
+
+
+async def test_a_post_and_its_answer_go_through_unchanged(sandbox: Sandbox) -> None:
+    async with _client(sandbox.cardlytics_url) as client:
+        response = await client.post(
+            "/v2/session/startSession",
+            json={"clientId": "sandbox-client", "secret": "sandbox-secret"},
+            headers={"x-source-customer-id": "a" * 64, "X-CDLX-Request-Id": "rid-1"},
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["sessionToken"]
+    assert response.json()["requestId"] == "rid-1"  # our header reached the simulator
+    assert sandbox.calls("cardlytics") == {"POST /v2/session/startSession": 1}
+
+
+async def test_nobody_listening_is_a_connect_error_not_a_timeout() -> None:
+    async with _client(f"http://127.0.0.1:{free_port()}") as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/healthz")
+
+
+async def test_an_answer_slower_than_the_read_timeout_is_a_read_timeout(sandbox: Sandbox) -> None:
+    sandbox.faults("cardlytics", {"match": "POST /v2/session/startSession", "hang_s": 2})
+    async with _client(sandbox.cardlytics_url, read_s=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post("/v2/session/startSession", json={})
+
+
+async def test_connections_are_reused_and_closed_with_the_client(sandbox: Sandbox) -> None:
+    transport = AiohttpTransport(LIMITS)
+    async with httpx.AsyncClient(base_url=sandbox.url, transport=transport) as client:
+        for _ in range(10):
+            assert (await client.get("/healthz")).status_code == 200
+        session = transport._session
+        assert session is not None
+        connector = session.connector
+        assert connector is not None
+        assert len(connector._conns) == 1  # one kept-alive connection served all ten
+    assert session.closed
+
+
+async def test_a_gateway_whose_upstream_is_down_says_unavailable(sandbox: Sandbox) -> None:
+    settings = settings_for(sandbox, cardlytics_base_url=f"http://127.0.0.1:{free_port()}/c")
+    with serve_in_thread(create_app(settings)) as url:
+        gateway = Gateway(url, settings)
+        result = await gateway.execute("{ offers(first: 1) { totalCount } }")
+    assert result.data is None or result.data["offers"] is None
+    assert result.codes == ["UPSTREAM_UNAVAILABLE"]
