@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-scenarios", action="store_true", help="skip latency, soak and cold start"
     )
     parser.add_argument("--soak", type=float, default=40.0, help="seconds of the soak")
+    parser.add_argument(
+        "--reference-client",
+        choices=("gateway", "httpx"),
+        default="gateway",
+        help="the pass-through's HTTP client: the gateway's setup (default) or plain httpx",
+    )
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser
@@ -60,9 +66,14 @@ def _load(args: argparse.Namespace) -> Load:
     )
 
 
-def upstream_env(sandbox_url: str, work: Path) -> dict[str, str]:
+# Not a GATEWAY_ name: the gateway refuses unknown ones. Read by start_passthrough.
+REFERENCE_CLIENT = "BENCH_REFERENCE_CLIENT"
+
+
+def upstream_env(sandbox_url: str, work: Path, reference_client: str) -> dict[str, str]:
     """The settings a deployment would give the gateway, pointed at the sandbox."""
     return {
+        REFERENCE_CLIENT: reference_client,
         "GATEWAY_CARDLYTICS_BASE_URL": f"{sandbox_url}/cardlytics",
         "GATEWAY_CLICKBANK_BASE_URL": f"{sandbox_url}/clickbank/rest/1.3",
         "GATEWAY_LOG_LEVEL": "WARNING",
@@ -82,7 +93,7 @@ def start_gateway(env: dict[str, str], work: Path) -> Iterator[Process]:
 @contextmanager
 def start_passthrough(env: dict[str, str], work: Path) -> Iterator[Process]:
     port = free_port()
-    args = ["bench.passthrough", "--port", str(port)]
+    args = ["bench.passthrough", "--port", str(port), "--client", env[REFERENCE_CLIENT]]
     with start("pass-through", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
         yield process
 
@@ -126,7 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + (f"{load.requests} requests" if load.requests else f"{load.duration_s:g} s")
         + f" per operation and target after {load.warmup_s:g} s of warm-up; "
         f"{args.customers} customers. CPU: the target process's utime+stime (/proc) over the "
-        "timed window divided by its requests."
+        "timed window divided by its requests. The pass-through's HTTP client: "
+        + ("the gateway's." if args.reference_client == "gateway" else "plain httpx.")
     )
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-bench-")))
@@ -141,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         sandbox = Sandbox(sandbox_process)
-        env = upstream_env(sandbox.url, work)
+        env = upstream_env(sandbox.url, work, args.reference_client)
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
         print("bench: starting the gateway and the pass-through", file=sys.stderr)
         gateway = stack.enter_context(start_gateway(env, work))

@@ -1,14 +1,16 @@
 """The reference: a minimal FastAPI pass-through that makes the gateway's upstream calls.
 
 For each benchmarked operation it makes the same calls the gateway makes (the sandbox's call
-counts say which), with the gateway's HTTP client setup (one ``httpx.AsyncClient`` per upstream,
-same pool limits and timeouts, a session token cached per customer), and answers with the
-upstream JSON unchanged. It checks the same bearer JWT and hashes the customer id the same way,
-since the gateway cannot skip either; it does no GraphQL work. What the gateway costs above this
-is what the gateway adds.
+counts say which), with the gateway's HTTP client setup (one ``httpx.AsyncClient`` per upstream
+over the gateway's aiohttp transport, same pool limits and timeouts, a session token cached per
+customer), and answers with the upstream JSON unchanged. ``--client httpx`` keeps httpx's own
+transport (httpcore) instead, the usual FastAPI set-up. It checks the same bearer JWT and hashes
+the customer id the same way, since the gateway cannot skip either; it does no GraphQL work.
+What the gateway costs above this is what the gateway adds.
 
-Run: ``python -m bench.passthrough --port P`` (upstream URLs and keys from the GATEWAY_*
-settings, like the gateway). ``POST /bench/<operation>`` takes the gateway's request body.
+Run: ``python -m bench.passthrough --port P [--client gateway|httpx]``, with the upstream URLs
+and keys in the GATEWAY_* settings, like the gateway. ``POST /bench/<operation>`` takes the
+gateway's request body.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fastapi import FastAPI, Request, Response
 from bench.operations import DEFAULT_ADS_QUERY, HOME_ADS_QUERY
 from gateway.customer_ids import CustomerIdHasher
 from gateway.settings import Settings
+from gateway.upstreams.aiohttp_transport import AiohttpTransport
 
 __all__ = ["create_passthrough", "main"]
 
@@ -41,12 +44,13 @@ class UpstreamFailed(Exception):
 
 
 class Upstreams:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client_kind: str = "gateway") -> None:
         def client(base_url: str, read_s: float, connect_s: float) -> httpx.AsyncClient:
             return httpx.AsyncClient(
                 base_url=base_url,
                 timeout=httpx.Timeout(read_s, connect=connect_s),
                 limits=_POOL_LIMITS,
+                transport=AiohttpTransport(_POOL_LIMITS) if client_kind == "gateway" else None,
             )
 
         self.settings = settings
@@ -250,10 +254,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def create_passthrough(settings: Settings) -> FastAPI:
+def create_passthrough(settings: Settings, client_kind: str = "gateway") -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.upstreams = Upstreams(settings)
+        app.state.upstreams = Upstreams(settings, client_kind)
         yield
         await app.state.upstreams.aclose()
 
@@ -287,9 +291,15 @@ def create_passthrough(settings: Settings) -> FastAPI:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.passthrough")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--client",
+        choices=("gateway", "httpx"),
+        default="gateway",
+        help="the gateway's transport under httpx (default), or httpx's own",
+    )
     args = parser.parse_args()
     uvicorn.run(
-        create_passthrough(Settings()),
+        create_passthrough(Settings(), args.client),
         host="127.0.0.1",
         port=args.port,
         access_log=False,
