@@ -253,7 +253,7 @@ class LiveRouter(GatewayGraphQLRouter):
     ) -> ExecutionResult:
         # Strawberry would run a subscription sent as a plain request like a query, and fail on
         # its first field with a masked INTERNAL_SERVER_ERROR: say where subscriptions go instead.
-        if _is_subscription(request_data, request.app.state.query_limits.max_tokens):
+        if _is_subscription(request_data, request.app.state):
             raise HTTPException(
                 400, "subscriptions run over graphql-transport-ws: open a WebSocket on /graphql"
             )
@@ -262,12 +262,14 @@ class LiveRouter(GatewayGraphQLRouter):
         )
 
 
-def _is_subscription(request_data: GraphQLRequestData, max_tokens: int) -> bool:
+def _is_subscription(request_data: GraphQLRequestData, state: Any) -> bool:
     query = request_data.query
     if not query or "subscription" not in query:
         return False  # cheap: most documents never mention the word
+    max_tokens: int = state.query_limits.max_tokens
+    prepared = state.documents.get(query, max_tokens)
     try:
-        document = parse(query, max_tokens=max_tokens)
+        document = prepared.document if prepared else parse(query, max_tokens=max_tokens)
         operation = get_operation_type(document, request_data.operation_name)
     except (GraphQLError, RuntimeError):
         return False  # not this check's business: execution reports it as usual
