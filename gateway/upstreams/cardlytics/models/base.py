@@ -49,6 +49,8 @@ class WireModel(BaseModel):
 
 def id_text(value: Any) -> Any:
     """An id as its decimal text when it came as a JSON number; strings pass through."""
+    if type(value) is str:  # nearly always: a getAds answer has hundreds of ids
+        return value
     if isinstance(value, bool):
         raise ValueError("an id cannot be a boolean")
     if isinstance(value, int):
@@ -64,7 +66,7 @@ def id_text(value: Any) -> Any:
     return value
 
 
-Id = Annotated[str, BeforeValidator(id_text), StringConstraints(min_length=1)]
+Id = Annotated[str, StringConstraints(min_length=1), BeforeValidator(id_text)]
 
 
 def _assume_utc(value: datetime) -> datetime:
