@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.base import BaseSchema
 
 from gateway.auth import Role, issue_sandbox_token
@@ -86,13 +87,21 @@ class GatewayGraphQLRouter(GraphQLRouter[Any, None]):
         )
         self._graphiql = graphiql
 
-    def encode_json(self, data: object) -> bytes:
-        # orjson: a tenth of json.dumps' time on a large answer, and the same JSON (keys in the
-        # same order). What it cannot encode (an int past 64 bits, a non-str key) goes the old way.
-        try:
-            return orjson.dumps(data)
-        except TypeError:
-            return json.dumps(data, separators=(",", ":")).encode()
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = Response(
+            _dumps(response_data),
+            media_type="application/json",
+            status_code=sub_response.status_code or 200,
+        )
+        response.headers.raw.extend(sub_response.headers.raw)
+        return response
+
+    def encode_json(self, data: object) -> str:
+        # A str, not bytes: the WebSocket adapter sends bytes as binary frames, which
+        # graphql-transport-ws clients refuse.
+        return _dumps(data).decode()
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         if self._graphiql is None:  # strawberry only asks when an IDE is configured
@@ -111,6 +120,15 @@ def home_document() -> str:
         if path.is_file():
             return path.read_text(encoding="utf-8")
     return _NO_HOME_DOCUMENT
+
+
+def _dumps(data: object) -> bytes:
+    # orjson: a tenth of json.dumps' time on a large answer, and the same JSON (keys in the same
+    # order). What it cannot encode (an int past 64 bits, a non-str key) goes the old way.
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return json.dumps(data, separators=(",", ":")).encode()
 
 
 @functools.cache
