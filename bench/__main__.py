@@ -168,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 gateway, passthrough, fixture, sandbox, saturated
             )
             report.scenarios += scenarios.latency(gateway, passthrough, fixture, sandbox)
+            report.scenarios += scenarios.cold_sessions((gateway, passthrough), sandbox)
             report.scenarios += scenarios.soak(gateway, fixture, sandbox, args.soak)
             starters: dict[str, tuple[scenarios.StartTarget, str]] = {
                 "gateway": (start_gateway, "/graphql"),

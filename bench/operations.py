@@ -15,7 +15,15 @@ from gateway.auth import Role, issue_sandbox_token
 from gateway.customer_ids import CustomerIdHasher
 from gateway.settings import Settings
 
-__all__ = ["OPERATIONS", "Fixture", "Operation", "Request", "load_fixture"]
+__all__ = [
+    "OPERATIONS",
+    "Customer",
+    "Fixture",
+    "Operation",
+    "Request",
+    "load_fixture",
+    "viewer_token",
+]
 
 OPERATIONS_DIR = Path(__file__).resolve().parent.parent / "operations"
 # 250 seeded tickets were opened this week: the list walks pages of 100 + 100 + 50.
@@ -139,19 +147,24 @@ OPERATIONS = [
 ]
 
 
+def viewer_token(settings: Settings, subject: str, role: Role = Role.CUSTOMER) -> str:
+    """What ``rewards-gateway token`` prints for ``subject``."""
+    return issue_sandbox_token(
+        subject,
+        role=role,
+        shared_key=settings.jwt_shared_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
 def load_fixture(settings: Settings, sandbox_url: str, customers: int) -> Fixture:
     """Tokens and each customer's offers, read from the sandbox directly (not through the
     process under test)."""
     hasher = CustomerIdHasher(settings.customer_id_hmac_key.get_secret_value().encode())
 
     def token(subject: str, role: Role) -> str:
-        return issue_sandbox_token(
-            subject,
-            role=role,
-            shared_key=settings.jwt_shared_key,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        )
+        return viewer_token(settings, subject, role)
 
     found: list[Customer] = []
     with httpx.Client(base_url=f"{sandbox_url}/cardlytics") as client:

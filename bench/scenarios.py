@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,18 @@ import httpx
 
 from bench.driver import answer_error
 from bench.measure import Load, Result, Sandbox, run_load
-from bench.operations import OPERATIONS, Fixture, Operation
+from bench.operations import (
+    HOME_OFFERS,
+    OPERATIONS,
+    Customer,
+    Fixture,
+    Operation,
+    viewer_token,
+)
 from bench.processes import Process
+from gateway.settings import Settings
 
-__all__ = ["StartTarget", "cold_start", "half_load", "latency", "soak"]
+__all__ = ["StartTarget", "cold_sessions", "cold_start", "half_load", "latency", "soak"]
 
 LATENCY_MS = 100
 # operation -> the upstream calls it waits for one after the other, at best
@@ -39,9 +47,15 @@ def _operation(name: str) -> Operation:
 def _measure(
     op: Operation, target: Process, fixture: Fixture, sandbox: Sandbox, load: Load
 ) -> Result:
+    return _measure_bodies(op.name, op.bodies(fixture), target, sandbox, load)
+
+
+def _measure_bodies(
+    name: str, bodies: list[dict[str, Any]], target: Process, sandbox: Sandbox, load: Load
+) -> Result:
     graphql = target.name == "gateway"
-    path = "/graphql" if graphql else f"/bench/{op.name}"
-    return run_load(op.name, target, path, op.bodies(fixture), sandbox, load, graphql=graphql)
+    path = "/graphql" if graphql else f"/bench/{name}"
+    return run_load(name, target, path, bodies, sandbox, load, graphql=graphql)
 
 
 def latency(
@@ -105,6 +119,38 @@ def half_load(
         "",
         f"p99 above the pass-through's: {ours.p99_ms - theirs.p99_ms:.1f} ms (target: at most 10).",
     ]
+
+
+def cold_sessions(
+    targets: Sequence[Process], sandbox: Sandbox, customers: int = 20, each: int = 10
+) -> list[str]:
+    """``customers`` never seen before, ``each`` home screens apiece, all sent at once: every
+    customer's requests must share one startSession."""
+    lines = [
+        "",
+        f"### Cold sessions: {customers * each} concurrent home screens of {customers} new "
+        "customers",
+        "",
+        "| target | startSession calls | getAds calls | errors |",
+        "|---|---:|---:|---:|",
+    ]
+    load = Load(
+        concurrency=customers * each,
+        warmup_s=0,
+        duration_s=0,
+        requests=customers * each,
+        warm_every_viewer=False,
+    )
+    for run, target in enumerate(targets):
+        tokens = [viewer_token(Settings(), f"bench-cold-{run}-{n:03d}") for n in range(customers)]
+        fixture = Fixture([Customer(t, [], [], HOME_OFFERS) for t in tokens], "")
+        bodies = _operation("home").bodies(fixture) * each
+        result = _measure_bodies("home", bodies, target, sandbox, load)
+        lines.append(
+            f"| {target.name} | {result.calls.get('startSession', 0)} "
+            f"| {result.calls.get('getAds', 0)} | {result.errors} |"
+        )
+    return lines
 
 
 class _RssSampler(AbstractContextManager["_RssSampler"]):
