@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cachetools import TLRUCache
 from pydantic import SecretStr
 
 __all__ = [
@@ -33,6 +34,10 @@ __all__ = [
 _CLOCK_SKEW_S = 30
 _REFETCH_COOLDOWN_S = 1.0
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+# Verified tokens remembered, so a frontend's every request does not pay for the signature again.
+_VERIFIED_TOKENS = 4096
+# Even a long-lived token is verified again this often: a JWKS key withdrawn stops working soon.
+_VERIFIED_FOR_S = 300.0
 
 
 class Role(StrEnum):
@@ -104,6 +109,12 @@ class JwksKeys:
             self._fetched_at = time.monotonic()
 
 
+@dataclass(frozen=True)
+class _Verified:
+    viewer: Viewer
+    until: float  # epoch seconds
+
+
 class TokenVerifier:
     """Turns an ``Authorization`` header into a Viewer, or refuses it."""
 
@@ -121,15 +132,27 @@ class TokenVerifier:
         self._audience = audience
         self._shared_key = shared_key
         self._jwks = jwks
+        # Keyed by the whole token; an entry ends when the token expires (as jwt.decode would
+        # refuse it then, leeway included) or after _VERIFIED_FOR_S, whichever comes first.
+        self._verified: TLRUCache[str, _Verified] = TLRUCache(
+            _VERIFIED_TOKENS, ttu=lambda _token, verified, _now: verified.until, timer=time.time
+        )
 
     async def viewer(self, authorization: str | None) -> Viewer:
         if authorization is None or not authorization.strip():
             return ANONYMOUS_VIEWER
         scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
-        claims = await self._verify(token.strip())
-        return _viewer_from(claims)
+        if (verified := self._verified.get(token)) is not None:
+            return verified.viewer
+        claims = await self._verify(token)
+        viewer = _viewer_from(claims)
+        # "exp" is required, so every verified token has one; a token past it is not kept.
+        until = min(float(claims["exp"]) + _CLOCK_SKEW_S, time.time() + _VERIFIED_FOR_S)
+        self._verified[token] = _Verified(viewer, until)
+        return viewer
 
     async def _verify(self, token: str) -> dict[str, Any]:
         try:
