@@ -20,7 +20,7 @@ from bench import scenarios
 from bench.measure import Load, Result, Sandbox, run_load
 from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
 from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
-from bench.report import RESULTS_DIR, Report, errors_seen, machine_facts
+from bench.report import RESULTS_DIR, Report, errors_seen, log_summary, machine_facts
 from gateway.settings import Settings
 
 FULL = Load(concurrency=32, warmup_s=1.5, duration_s=6.0)
@@ -176,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             report.scenarios += scenarios.cold_start(starters, env, work, fixture)
         sandbox.reset()
+        report.notes += [
+            log_summary(p.name, work / f"{p.name}.log") for p in (gateway, passthrough)
+        ]
     report.notes += errors_seen(report.results)
     facts = machine_facts()
     print(report.markdown(facts))

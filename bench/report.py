@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.measure import Result
+from bench.processes import CPU_SERVER, taskset_prefix
 
 __all__ = ["Report", "machine_facts"]
 
@@ -69,6 +72,11 @@ def machine_facts() -> dict[str, str]:
         "cores": str(os.cpu_count()),
         "cpu": _cpu_model(),
         "python": platform.python_version(),
+        # other work on the machine inflates every figure: say how busy it was
+        "load": " / ".join(f"{n:.2f}" for n in os.getloadavg()),
+        "pinning": "gateway or pass-through on core 0, sandbox and driver on core 1"
+        if taskset_prefix(CPU_SERVER)
+        else "none (taskset or a second core missing)",
     }
 
 
@@ -105,7 +113,8 @@ class Report:
             f"# Benchmark {facts['date']}",
             "",
             f"commit {facts['commit']}; {facts['cores']} cores ({facts['cpu']}); "
-            f"Python {facts['python']}",
+            f"Python {facts['python']}; pinning: {facts['pinning']}; load average at the end "
+            f"(1 / 5 / 15 min): {facts['load']}",
             "",
             self.settings,
             "",
@@ -122,6 +131,26 @@ class Report:
         path = directory / f"{facts['date'][:10]}.md"
         path.write_text(self.markdown(facts))
         return path
+
+
+def log_summary(name: str, path: Path) -> str:
+    """What a server logged during the run (at WARNING and above: the bench's log level), by
+    level, logger and message, so a run that "worked" while logging errors shows it."""
+    counts: Counter[str] = Counter()
+    other = 0
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+            counts[f"{entry['level']} {entry['logger']}: {str(entry['msg'])[:80]}"] += 1
+        except (ValueError, KeyError, TypeError):
+            # the serve command's "GraphiQL: <url>" banner is not a log line
+            other += bool(line.strip()) and not line.startswith("GraphiQL: ")
+    if not counts and not other:
+        return f"{name} log: nothing at WARNING or above."
+    parts = [f"{n} x {what}" for what, n in counts.most_common(5)]
+    if other:
+        parts.append(f"{other} other lines")
+    return f"{name} log: " + "; ".join(parts)
 
 
 def errors_seen(results: Sequence[Result]) -> list[str]:
