@@ -8,10 +8,11 @@ only in the executor class. Each run gets a fresh context (fresh loaders), as a 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import random
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +21,6 @@ from typing import Any
 
 import strawberry
 from fastapi import FastAPI
-from graphql import GraphQLOutputType
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import AwaitableOrValue
-from graphql.pyutils import Path as ResponsePath
-from graphql.type import GraphQLResolveInfo
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -34,11 +30,12 @@ from gateway.context import Context
 from gateway.logs import request_id_scope
 from gateway.settings import Settings
 from schema import schema
-from schema.plans.executor import LeafExecutor
 
-__all__ = ["OPERATIONS", "Differential", "Run", "running_app", "viewer_for"]
+__all__ = ["ONE", "OPERATIONS", "Differential", "Run", "running_app", "viewer_for"]
 
 OPERATIONS = Path(__file__).parents[2] / "operations"
+# A planting rate that means: exactly one wrong value in each root field's answer.
+ONE = -1.0
 
 
 @asynccontextmanager
@@ -60,6 +57,7 @@ class Run:
     """One execution's response as the HTTP layer would serialise it."""
 
     body: str
+    answered_by_plan: bool = False
 
     @property
     def json(self) -> dict[str, Any]:
@@ -90,55 +88,91 @@ _BAD_VALUES: tuple[Callable[[], object], ...] = (
 )
 
 
-def corrupt(value: object, rng: random.Random, rate: float) -> None:
-    """Replace some plain attributes of a Strawberry object graph with wrong values, in place."""
-    seen: set[int] = set()
+def corrupted(value: Any, rng: random.Random, rate: float) -> Any:
+    """A copy of a Strawberry object graph with some plain attributes replaced by wrong values.
 
-    def walk(node: object) -> None:
+    ``rate``: the share of attributes replaced; ``ONE`` replaces exactly one, chosen by ``rng``.
+    Only the Strawberry objects (and lists of them) are copied: the originals may sit in a
+    loader's cache that the other run reads too, and what else they hold (clients, locks) is
+    nobody's business here.
+    """
+    chosen = rng.randrange(max(_attributes(value), 1)) if rate == ONE else -1
+    copies: dict[int, Any] = {}
+    position = 0
+
+    def walk(node: Any) -> Any:
+        nonlocal position
         if isinstance(node, list | tuple):
-            for item in node:
-                walk(item)
-            return
+            return type(node)(walk(item) for item in node)
         definition = getattr(type(node), "__strawberry_definition__", None)
-        if not isinstance(definition, StrawberryObjectDefinition) or id(node) in seen:
-            return
-        seen.add(id(node))
+        if not isinstance(definition, StrawberryObjectDefinition):
+            return node
+        if id(node) in copies:
+            return copies[id(node)]
+        copies[id(node)] = fresh = copy.copy(node)
         for field in definition.fields:
             if field.base_resolver is not None or not hasattr(node, field.python_name):
                 continue
-            if rng.random() < rate:
-                setattr(node, field.python_name, rng.choice(_BAD_VALUES)())
+            position += 1
+            if position - 1 == chosen or (rate != ONE and rng.random() < rate):
+                setattr(fresh, field.python_name, rng.choice(_BAD_VALUES)())
             else:
-                walk(getattr(node, field.python_name))
+                setattr(fresh, field.python_name, walk(getattr(node, field.python_name)))
+        return fresh
 
-    walk(value)
+    return walk(value)
 
 
-def _corrupting(base: type[StrawberryGraphQLCoreExecutionContext]) -> type[Any]:
-    """``base`` with every root field's value corrupted (same seed, same damage) before use."""
+def _attributes(value: Any) -> int:
+    """How many plain attributes ``corrupted`` walks through in ``value``."""
+    return sum(1 for _ in _walk_attributes(value, set()))
 
-    class Corrupting(base):  # type: ignore[valid-type, misc]
-        seed: int = 0
-        rate: float = 0.0
 
-        def complete_value(
-            self,
-            return_type: GraphQLOutputType,
-            field_details_list: FieldDetailsList,
-            info: GraphQLResolveInfo[Any],
-            path: ResponsePath,
-            result: Any,
-            position_context: Any,
-        ) -> AwaitableOrValue[Any]:
-            if path.prev is None and self.rate:
-                # A copy: the original may sit in a loader's cache that the other run reads too.
-                result = copy.deepcopy(result)
-                corrupt(result, random.Random(f"{self.seed}:{path.key}"), self.rate)
-            return super().complete_value(
-                return_type, field_details_list, info, path, result, position_context
-            )
+def _walk_attributes(node: Any, seen: set[int]) -> Iterator[None]:
+    if isinstance(node, list | tuple):
+        for item in node:
+            yield from _walk_attributes(item, seen)
+        return
+    definition = getattr(type(node), "__strawberry_definition__", None)
+    if not isinstance(definition, StrawberryObjectDefinition) or id(node) in seen:
+        return
+    seen.add(id(node))
+    for field in definition.fields:
+        if field.base_resolver is None and hasattr(node, field.python_name):
+            yield None
+            yield from _walk_attributes(getattr(node, field.python_name), seen)
 
-    return Corrupting
+
+@contextmanager
+def planted(seed: int, rate: float) -> Iterator[None]:
+    """Wrong values in what every root field's resolver returns (the same damage for the same
+    seed, however often it runs), whichever executor calls it."""
+    fields = schema._schema.query_type.fields if schema._schema.query_type and rate else {}
+    originals = {name: field.resolve for name, field in fields.items()}
+
+    def corrupting(name: str, resolve: Any) -> Any:
+        def damaged(result: Any) -> Any:
+            return corrupted(result, random.Random(f"{seed}:{name}"), rate)
+
+        def resolver(source: Any, info: Any, **arguments: Any) -> Any:
+            result = resolve(source, info, **arguments)
+            if inspect.isawaitable(result):
+
+                async def later() -> Any:
+                    return damaged(await result)
+
+                return later()
+            return damaged(result)
+
+        return resolver
+
+    for name, field in fields.items():
+        field.resolve = corrupting(name, originals[name])
+    try:
+        yield
+    finally:
+        for name, field in fields.items():
+            field.resolve = originals[name]
 
 
 class Differential:
@@ -146,10 +180,9 @@ class Differential:
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
-        self.fast = copy.copy(schema)
-        self.fast.execution_context_class = _corrupting(LeafExecutor)
+        self.fast = schema
         self.plain = copy.copy(schema)
-        self.plain.execution_context_class = _corrupting(StrawberryGraphQLCoreExecutionContext)
+        self.plain.execution_context_class = StrawberryGraphQLCoreExecutionContext
 
     def context(self, viewer: Viewer) -> Context:
         state = self.app.state
@@ -175,16 +208,17 @@ class Differential:
         rate: float = 0.0,
         context: Context | None = None,
     ) -> Run:
-        executor: Any = which.execution_context_class
-        executor.seed, executor.rate = seed, rate
-        with request_id_scope("req-differential"):
+        known = schema.known
+        before = (known.answered, known.fell_back)
+        with request_id_scope("req-differential"), planted(seed, rate):
             result = await which.execute(
                 document, variables, context_value=context or self.context(viewer)
             )
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
-        return Run(json.dumps(body))
+        planned = (known.answered, known.fell_back) != before
+        return Run(json.dumps(body), planned and known.answered > before[0])
 
     async def both(
         self,

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from graphql import GraphQLObjectType, OperationDefinitionNode, OperationType, parse
 
 from tests.graphql.test_operations import CASES, CUSTOMER
-from tests.plans.support import OPERATIONS, Differential, running_app, viewer_for
+from tests.plans.support import ONE, OPERATIONS, Differential, running_app, viewer_for
 from tests.support.gateway import settings_for
 from tests.support.sandbox import Sandbox
 
@@ -102,6 +102,7 @@ async def test_query_over_sandbox_data(differential: Differential, name: str) ->
     assert fast.body == plain.body
     assert "errors" not in fast.json
     assert fast.json["data"]
+    assert fast.answered_by_plan
 
 
 async def test_home_with_every_offer(differential: Differential) -> None:
@@ -151,9 +152,34 @@ async def test_query_over_wrong_values(differential: Differential, name: str, ra
         # then
         assert fast.body == plain.body, f"seed {seed}"
         messages.update(error["message"] for error in fast.json.get("errors", []))
+        # Any error at all means graphql-core answered; none means the plan did.
+        assert fast.answered_by_plan is ("errors" not in fast.json), f"seed {seed}"
 
     if rate >= 0.3:
         assert messages, "the planted values caused no error: the test proves nothing"
+
+
+@pytest.mark.parametrize("name", QUERIES)
+async def test_query_over_one_wrong_value(differential: Differential, name: str) -> None:
+    # One wrong value at a time: the plan must give back exactly those graphql-core rejects,
+    # and answer those it accepts (a null where null is allowed...) itself.
+    await _set_the_scene(differential, name)
+    case = CASES[name]
+    outcomes = set()
+
+    for seed in range(40):
+        fast, plain = await differential.both(
+            _document(name), case.variables, viewer_for(case.role), seed=seed, rate=ONE, warm=True
+        )
+
+        assert fast.body == plain.body, f"seed {seed}"
+        assert fast.answered_by_plan is ("errors" not in fast.json), f"seed {seed}"
+        outcomes.add(fast.answered_by_plan)
+
+    assert False in outcomes, "no planted value was refused: the test proves nothing"
+    if name in ("home.graphql", "offer_detail.graphql", "agent_ticket_search.graphql"):
+        # Large enough that some single wrong values are ones graphql-core accepts.
+        assert True in outcomes, "no planted value was accepted"
 
 
 async def test_wrong_values_meet_every_kind_of_value_check(
@@ -270,11 +296,13 @@ def _without_generated(body: dict[str, Any]) -> Any:
     return clean(body)
 
 
-def test_the_gateway_runs_on_the_leaf_executor() -> None:
+def test_the_gateway_runs_on_the_plan_executor() -> None:
     from schema import schema
-    from schema.plans.executor import LeafExecutor, plain_leaf
+    from schema.plans.executor import plain_leaf
+    from schema.plans.plan import PlanExecutor
 
-    assert schema.execution_context_class is LeafExecutor
+    assert issubclass(schema.execution_context_class, PlanExecutor)
+    assert {(OPERATIONS / name).read_text() for name in CASES} == schema.known.texts
     offer = schema._schema.get_type("Offer")
     connection = schema._schema.get_type("OfferConnection")
     assert isinstance(offer, GraphQLObjectType) and isinstance(connection, GraphQLObjectType)
