@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
         default="gateway",
         help="the pass-through's HTTP client: the gateway's setup (default) or plain httpx",
     )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a setting for the gateway (repeatable), e.g. GATEWAY_ADS_CACHE_TTL_S=5",
+    )
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser
@@ -123,7 +130,11 @@ def measure_operation(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    extra = dict(item.partition("=")[::2] for item in args.gateway_env)
+    if any(not name.startswith("GATEWAY_") for name in extra):
+        parser.error("--gateway-env takes GATEWAY_NAME=VALUE")
     # The bench configures every process itself; a GATEWAY_* left in the shell (a Redis, a live
     # key) would make the gateway and the pass-through differ from each other or from the tokens.
     for name in [n for n in os.environ if n.startswith("GATEWAY_")]:
@@ -139,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.customers} customers. CPU: the target process's utime+stime (/proc) over the "
         "timed window divided by its requests. The pass-through's HTTP client: "
         + ("the gateway's." if args.reference_client == "gateway" else "plain httpx.")
+        + "".join(f" {name}={value}." for name, value in extra.items())
     )
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-bench-")))
@@ -153,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         sandbox = Sandbox(sandbox_process)
-        env = upstream_env(sandbox.url, work, args.reference_client)
+        env = {**upstream_env(sandbox.url, work, args.reference_client), **extra}
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
         print("bench: starting the gateway and the pass-through", file=sys.stderr)
         gateway = stack.enter_context(start_gateway(env, work))
