@@ -9,6 +9,7 @@ against the gateway, then against the pass-through; prints the table and writes 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -57,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="GATEWAY_NAME=VALUE",
         help="a setting for the gateway (repeatable), e.g. GATEWAY_ADS_CACHE_TTL_S=5",
+    )
+    parser.add_argument(
+        "--faults",
+        type=json.loads,
+        default=[],
+        metavar="JSON",
+        help="sandbox fault rules for the table's runs (README: The sandbox), e.g. "
+        '\'[{"match": "POST /v2/ads/getAds", "error_status": 503, "error_rate": 0.1}]\'',
     )
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -111,12 +120,14 @@ def measure_operation(
     fixture: Fixture,
     sandbox: Sandbox,
     load: Load,
+    faults: list[dict[str, object]],
 ) -> list[Result]:
     bodies = op.bodies(fixture)
     results = []
     for target in targets:
         if op.resets:
-            sandbox.reset()
+            sandbox.reset()  # faults too: put them back
+            sandbox.faults(faults)
         graphql = target.name == "gateway"
         path = "/graphql" if graphql else f"/bench/{op.name}"
         result = run_load(op.name, target, path, bodies, sandbox, load, graphql=graphql)
@@ -167,11 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox = Sandbox(sandbox_process)
         env = {**upstream_env(sandbox.url, work, args.reference_client), **extra}
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
+        sandbox.faults(args.faults)
         print("bench: starting the gateway and the pass-through", file=sys.stderr)
         gateway = stack.enter_context(start_gateway(env, work))
         passthrough = stack.enter_context(start_passthrough(env, work))
         for op in operations:
-            report.results += measure_operation(op, (gateway, passthrough), fixture, sandbox, load)
+            report.results += measure_operation(
+                op, (gateway, passthrough), fixture, sandbox, load, args.faults
+            )
+        sandbox.faults([])  # the scenarios set their own
         if run_scenarios:
             saturated = next(
                 r for r in report.results if (r.operation, r.target) == ("home", "gateway")

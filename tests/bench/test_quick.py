@@ -7,6 +7,7 @@ for the home screen, three list pages for a 250-ticket week).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,25 +32,34 @@ def _calls(cell: str) -> dict[str, float]:
     return {route: float(n) for route, n in pairs}
 
 
-@pytest.mark.timeout(180)
-def test_quick_run_measures_every_operation_without_errors(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    run = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--output", str(tmp_path)],
+def _bench(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output), *args],
         cwd=ROOT,
-        env=env,
+        env={k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")},
         capture_output=True,
         text=True,
         timeout=170,
     )
+
+
+def _table(output: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """The written table, by (operation, target)."""
+    [written] = output.glob("*.md")
+    rows = _rows(written.read_text())
+    header, measured = rows[0], [r for r in rows[1:] if not r[0].startswith("---")]
+    assert header[:6] == ["operation", "target", "req/s", "p50 ms", "p99 ms", "errors"]
+    return {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in measured}
+
+
+@pytest.mark.timeout(180)
+def test_quick_run_measures_every_operation_without_errors(tmp_path: Path) -> None:
+    run = _bench(tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     [written] = tmp_path.glob("*.md")
     assert written.read_text().strip() in run.stdout
 
-    rows = _rows(written.read_text())
-    header, measured = rows[0], [r for r in rows[1:] if not r[0].startswith("---")]
-    assert header[:6] == ["operation", "target", "req/s", "p50 ms", "p99 ms", "errors"]
-    by_run = {(r[0], r[1]): dict(zip(header, r, strict=True)) for r in measured}
+    by_run = _table(tmp_path)
     for op in OPERATIONS:
         for target in ("gateway", "pass-through"):
             row = by_run[(op.name, target)]
@@ -74,3 +84,14 @@ def test_quick_run_measures_every_operation_without_errors(tmp_path: Path) -> No
         reference = by_run[(name, "pass-through")]["upstream calls per request"]
         ours = by_run[(name, "gateway")]["upstream calls per request"]
         assert _calls(reference) == _calls(ours), name
+
+
+@pytest.mark.timeout(120)
+def test_failing_upstream_calls_show_as_errors_and_fail_the_run(tmp_path: Path) -> None:
+    half_fail = [{"match": "POST /v2/ads/getAds", "error_status": 503, "error_rate": 0.5}]
+    run = _bench(tmp_path, "--only", "offer_detail", "--faults", json.dumps(half_fail))
+
+    assert run.returncode == 1
+    by_run = _table(tmp_path)
+    for target in ("gateway", "pass-through"):
+        assert int(by_run[("offer_detail", target)]["errors"]) > 0, target
