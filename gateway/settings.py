@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     session_token_cache_size: int = Field(default=10_000, ge=1)
     session_token_ttl_s: float = Field(default=900.0, gt=0)
     session_token_refresh_skew_s: float = Field(default=60.0, ge=0)
+    # getAds answers kept per customer and filter for this long (0: not kept), and how many.
+    ads_cache_ttl_s: float = Field(default=0.0, ge=0, le=60)
+    ads_cache_size: int = Field(default=256, ge=1)
 
     # ClickBank tickets API
     clickbank_base_url: AnyHttpUrl = AnyHttpUrl(

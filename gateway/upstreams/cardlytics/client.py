@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
+from gateway.upstreams.cardlytics.ads_cache import AdsCache
 from gateway.upstreams.cardlytics.events import Events
 from gateway.upstreams.cardlytics.linking import AccountLinks
 from gateway.upstreams.cardlytics.offers import Offers
@@ -32,7 +33,8 @@ class CardlyticsClient:
     reach this package. ``http`` must send ``X-CDLX-Request-Id``; ``tickets_http`` is for
     deployments where the CSA tickets API has its own host (in production ``pub-api-eu``), by
     default it shares ``http``. Both share the session tokens; ``shared_tokens`` shares them
-    with the other replicas too.
+    with the other replicas too. ``ads_cache`` keeps getAds answers for a few seconds (off when
+    not given; see ``ads_cache``).
     """
 
     def __init__(
@@ -47,6 +49,7 @@ class CardlyticsClient:
         token_refresh_skew_s: float = 60.0,
         tickets_http: UpstreamHTTP | None = None,
         shared_tokens: SharedTokenStore | None = None,
+        ads_cache: AdsCache | None = None,
     ) -> None:
         for upstream in (http, tickets_http or http):
             if (upstream.request_id_header or "").lower() != REQUEST_ID_HEADER.lower():
@@ -62,9 +65,11 @@ class CardlyticsClient:
             shared=shared_tokens,
         )
         transport = CardlyticsTransport(http, self.sessions, mock_data=mock_data)
-        self.offers = Offers(transport)
-        self.events = Events(transport)
-        self.account_links = AccountLinks(transport)
+        # off unless given (not "or": an empty cache is falsy)
+        self.ads_cache = AdsCache(maxsize=1, ttl_s=0) if ads_cache is None else ads_cache
+        self.offers = Offers(transport, self.ads_cache)
+        self.events = Events(transport, self.ads_cache)
+        self.account_links = AccountLinks(transport, self.ads_cache)
         self.profile = Profile(transport)
         self.tickets = Tickets(
             CardlyticsTransport(tickets_http or http, self.sessions, mock_data=mock_data)
@@ -89,4 +94,5 @@ class CardlyticsClient:
             token_refresh_skew_s=settings.session_token_refresh_skew_s,
             tickets_http=tickets_http,
             shared_tokens=shared_tokens,
+            ads_cache=AdsCache(maxsize=settings.ads_cache_size, ttl_s=settings.ads_cache_ttl_s),
         )

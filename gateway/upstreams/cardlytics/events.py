@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from gateway.customer_ids import HashedCustomerId
+from gateway.upstreams.cardlytics.ads_cache import AdsCache
 from gateway.upstreams.cardlytics.models import (
     EVENT_TYPES,
     Accepted,
@@ -41,8 +42,9 @@ CLIENT_EVENT = "/v2/events/clientEvent"
 class Events:
     """``POST /v2/events/clientEvent``."""
 
-    def __init__(self, transport: CardlyticsTransport) -> None:
+    def __init__(self, transport: CardlyticsTransport, ads_cache: AdsCache) -> None:
         self._transport = transport
+        self._ads_cache = ads_cache
 
     async def send(self, customer: HashedCustomerId, events: Sequence[ClientEvent]) -> Accepted:
         if not events:
@@ -50,14 +52,18 @@ class Events:
         body = {
             "clientEvents": [event.model_dump(mode="json", exclude_none=True) for event in events]
         }
-        return await self._transport.call(
-            "POST",
-            CLIENT_EVENT,
-            customer,
-            Expect("clientEvent", Accepted.model_validate, when_empty=Accepted),
-            idempotent=True,  # the ids above were fixed before the first attempt
-            json=body,
-        )
+        try:
+            return await self._transport.call(
+                "POST",
+                CLIENT_EVENT,
+                customer,
+                Expect("clientEvent", Accepted.model_validate, when_empty=Accepted),
+                idempotent=True,  # the ids above were fixed before the first attempt
+                json=body,
+            )
+        finally:
+            # Even a failed send may have reached Cardlytics: the customer's ads may differ now.
+            self._ads_cache.changed(customer)
 
 
 def client_event(

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gateway.customer_ids import HashedCustomerId
+from gateway.upstreams.cardlytics.ads_cache import AdsCache
 from gateway.upstreams.cardlytics.models import (
     AccountLinkRequest,
     AccountLinkStarted,
@@ -36,8 +37,9 @@ def _deleted(body: Any) -> bool:
 class AccountLinks:
     """``/v2/data/accountLink``: is a card linked, start linking one, unlink it."""
 
-    def __init__(self, transport: CardlyticsTransport) -> None:
+    def __init__(self, transport: CardlyticsTransport, ads_cache: AdsCache) -> None:
         self._transport = transport
+        self._ads_cache = ads_cache
 
     async def status(self, customer: HashedCustomerId) -> AccountLinkStatus:
         return await self._transport.call(
@@ -59,25 +61,31 @@ class AccountLinks:
         link_provider: LinkProvider = LinkProvider.PLAID_HOSTED,
     ) -> AccountLinkStarted:
         body = AccountLinkRequest(link_provider=link_provider, redirect_uri=redirect_uri)
-        return await self._transport.call(
-            "POST",
-            ACCOUNT_LINK,
-            customer,
-            Expect("startAccountLink", AccountLinkStarted.model_validate),
-            # each call opens a new linking attempt upstream: a blind repeat would open two
-            idempotent=False,
-            json=body.model_dump(mode="json"),
-        )
+        try:
+            return await self._transport.call(
+                "POST",
+                ACCOUNT_LINK,
+                customer,
+                Expect("startAccountLink", AccountLinkStarted.model_validate),
+                # each call opens a new linking attempt upstream: a blind repeat would open two
+                idempotent=False,
+                json=body.model_dump(mode="json"),
+            )
+        finally:
+            self._ads_cache.changed(customer)  # offers may depend on a linked card
 
     async def delete(self, customer: HashedCustomerId, account_link_id: str) -> bool:
         if not account_link_id:
             raise ValueError("an account link id is needed")
-        return await self._transport.call(
-            "DELETE",
-            f"{ACCOUNT_LINK}/{quote(account_link_id, safe='')}",
-            customer,
-            Expect("deleteAccountLink", _deleted, when_empty=lambda: True),
-            # DELETE is idempotent: a repeat after a lost answer leaves the same state. It may
-            # answer 404 (already gone), which reaches the caller as UpstreamNotFound.
-            idempotent=True,
-        )
+        try:
+            return await self._transport.call(
+                "DELETE",
+                f"{ACCOUNT_LINK}/{quote(account_link_id, safe='')}",
+                customer,
+                Expect("deleteAccountLink", _deleted, when_empty=lambda: True),
+                # DELETE is idempotent: a repeat after a lost answer leaves the same state. It
+                # may answer 404 (already gone), which reaches the caller as UpstreamNotFound.
+                idempotent=True,
+            )
+        finally:
+            self._ads_cache.changed(customer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.customer_ids import HashedCustomerId
+from gateway.upstreams.cardlytics.ads_cache import AdsCache
 from gateway.upstreams.cardlytics.models import Ads, AdsQuery
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.cardlytics.wire import Expect
@@ -15,11 +16,15 @@ GET_ADS = "/v2/ads/getAds"
 class Offers:
     """``POST /v2/ads/getAds``."""
 
-    def __init__(self, transport: CardlyticsTransport) -> None:
+    def __init__(self, transport: CardlyticsTransport, cache: AdsCache) -> None:
         self._transport = transport
+        self._cache = cache
 
     async def get_ads(self, customer: HashedCustomerId, query: AdsQuery) -> Ads:
-        return await self._transport.call(
+        if (kept := self._cache.get(customer, query)) is not None:
+            return kept
+        began = self._cache.begin(customer)
+        ads = await self._transport.call(
             "POST",
             GET_ADS,
             customer,
@@ -31,3 +36,5 @@ class Offers:
             idempotent=False,
             json=query.payload(),
         )
+        self._cache.put(customer, query, ads, began)
+        return ads
