@@ -21,6 +21,9 @@ import asyncio
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -38,7 +41,6 @@ from graphql import (
     TypeNameMetaFieldDef,
     Undefined,
     VariableNode,
-    is_abstract_type,
     is_leaf_type,
     visit,
 )
@@ -63,6 +65,14 @@ class _Rejected(Exception):
     """A value the plan does not answer itself; graphql-core will, error and all."""
 
 
+# What a field takes: its type's name (``__typename``), a plain leaf read and coerced inline, an
+# attribute read (Strawberry's resolver for a field without one) or a call of its resolver.
+_TYPENAME, _LEAF, _ATTRIBUTE, _RESOLVER = range(4)
+
+# Completes a value of one field's type: (run, value, path, the field's info if built yet).
+_Completer = Callable[["_Run", Any, Path, "GraphQLResolveInfo[Any] | None"], Any]
+
+
 @dataclass
 class _FieldPlan:
     key: str
@@ -70,14 +80,17 @@ class _FieldPlan:
     definition: GraphQLField
     details: FieldDetailsList
     nodes: list[FieldNode]
-    typename: bool
-    leaf: Any  # executor._Leaf | None: read and coerced inline
-    basic: bool  # Strawberry's getattr resolver: no info, no arguments
+    kind: int
+    leaf: Any  # executor._Leaf, for _LEAF
     attribute: str
-    read: Callable[[Any, str], object] | None
+    read: Callable[[Any, str], object]
     has_arguments: bool
+    complete: _Completer = field(init=False)
     # The selection on each object type this field's values turn out to be, built on first use.
     objects: dict[str, _ObjectPlan] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.complete = _completer(self, self.definition.type)
 
 
 @dataclass
@@ -196,15 +209,21 @@ class PlanExecutor(LeafExecutor):
             definition = self.schema.get_field(parent, first.name.value)
             if definition is None:
                 continue  # graphql-core leaves it out of the answer too
-            leaf = plain_leaf(definition)
+            leaf = plain_leaf(definition) if not first.arguments else None
             strawberry_field = _strawberry_field(definition)
-            basic = (
-                leaf is None
-                and strawberry_field is not None
+            if definition is TypeNameMetaFieldDef:
+                kind = _TYPENAME
+            elif leaf is not None:
+                kind = _LEAF
+            elif (
+                strawberry_field is not None
                 and getattr(definition.resolve, "__name__", None) == "_get_basic_result"
                 and strawberry_field.is_basic_field
-                and not definition.args
-            )
+                and not (definition.args or first.arguments)
+            ):
+                kind = _ATTRIBUTE
+            else:
+                kind = _RESOLVER
             plans.append(
                 _FieldPlan(
                     key=key,
@@ -212,11 +231,10 @@ class PlanExecutor(LeafExecutor):
                     definition=definition,
                     details=details,
                     nodes=[d.node for d in details],
-                    typename=definition is TypeNameMetaFieldDef,
-                    leaf=leaf if not first.arguments else None,
-                    basic=basic and not first.arguments,
+                    kind=kind,
+                    leaf=leaf,
                     attribute=strawberry_field.python_name if strawberry_field else "",
-                    read=strawberry_field.default_resolver if strawberry_field else None,
+                    read=strawberry_field.default_resolver if strawberry_field else getattr,
                     has_arguments=bool(definition.args or first.arguments),
                 )
             )
@@ -242,13 +260,8 @@ class _Run:
                 for pending, value in zip(batch, values, strict=True):
                     if isinstance(value, BaseException):
                         raise _Rejected from value
-                    pending.into[pending.plan.key] = self.complete(
-                        pending.plan,
-                        pending.plan.definition.type,
-                        value,
-                        pending.path,
-                        pending.info,
-                    )
+                    plan = pending.plan
+                    pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
         except BaseException:
             for pending in self.pending:
                 if inspect.iscoroutine(pending.awaitable):
@@ -258,32 +271,41 @@ class _Run:
 
     def object(self, plan: _ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
         type_name = plan.type.name
+        is_awaitable = self.is_awaitable
         result: dict[str, Any] = {}
         for field_plan in plan.fields:
             key = field_plan.key
-            if field_plan.typename:
+            kind = field_plan.kind
+            if kind == _LEAF:
+                leaf = field_plan.leaf
+                value = leaf.read(source, leaf.attribute)
+                if value is None:
+                    if leaf.non_null:
+                        raise _Rejected
+                    result[key] = None
+                    continue
+                if value.__class__ not in _plain and not _known_plain(value, is_awaitable):
+                    raise _Rejected
+                coerced = leaf.type.coerce_output_value(value)
+                if coerced is None or coerced is Undefined:
+                    raise _Rejected
+                result[key] = coerced
+            elif kind == _TYPENAME:
                 result[key] = type_name
-                continue
-            leaf = field_plan.leaf
-            if leaf is not None:
-                result[key] = self.leaf(leaf, source)
-                continue
-            field_path = Path(path, key, type_name)
-            info: GraphQLResolveInfo[Any] | None = None
-            if field_plan.basic and field_plan.read is not None:
+            elif kind == _ATTRIBUTE:
                 value = field_plan.read(source, field_plan.attribute)
-                if self.is_awaitable(value):
+                if is_awaitable(value):
                     raise _Rejected  # graphql-core would await it; rare enough to leave to it
+                result[key] = field_plan.complete(self, value, Path(path, key, type_name), None)
             else:
+                field_path = Path(path, key, type_name)
                 info = self.info(field_plan, field_path)
                 value = self.resolve(field_plan, source, info)
-                if self.is_awaitable(value):
+                if is_awaitable(value):
                     result[key] = None  # keeps the key's place; filled once awaited
                     self.pending.append(_Pending(value, field_plan, result, field_path, info))
-                    continue
-            result[key] = self.complete(
-                field_plan, field_plan.definition.type, value, field_path, info
-            )
+                else:
+                    result[key] = field_plan.complete(self, value, field_path, info)
         return result
 
     def info(self, field_plan: _FieldPlan, path: Path) -> GraphQLResolveInfo[Any]:
@@ -308,73 +330,31 @@ class _Run:
         resolve = definition.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 
-    def leaf(self, leaf: Any, source: Any) -> Any:
-        value = leaf.read(source, leaf.attribute)
-        if value is None:
-            if leaf.non_null:
-                raise _Rejected
-            return None
-        if isinstance(value, Exception) or self.is_awaitable(value):
-            raise _Rejected
-        coerced = leaf.type.coerce_output_value(value)
-        if coerced is None or coerced is Undefined:
-            raise _Rejected
-        return coerced
-
-    def complete(
+    def composite(
         self,
         field_plan: _FieldPlan,
-        return_type: GraphQLOutputType,
+        return_type: GraphQLAbstractType | GraphQLObjectType,
         value: Any,
         path: Path,
         info: GraphQLResolveInfo[Any] | None,
-    ) -> Any:
-        """graphql-core's ``complete_value``, for values it would complete without an error."""
-        if isinstance(value, Exception):
-            raise _Rejected
-        if isinstance(return_type, GraphQLNonNull):
-            completed = self.complete(field_plan, return_type.of_type, value, path, info)
-            if completed is None:
-                raise _Rejected
-            return completed
-        if value is None or value is Undefined:
-            return None
-        if isinstance(return_type, GraphQLList):
-            if self.executor.is_async_iterable(value) or not is_iterable(value):
-                raise _Rejected
-            item_type = return_type.of_type
-            items = []
-            for index, item in enumerate(value):
-                if self.is_awaitable(item):
-                    raise _Rejected
-                items.append(
-                    self.complete(field_plan, item_type, item, path.add_key(index, None), info)
-                )
-            return items
-        if is_leaf_type(return_type):
-            coerced = return_type.coerce_output_value(value)
-            if coerced is None or coerced is Undefined:
-                raise _Rejected
-            return coerced
-        # Interfaces, unions and is_type_of get the field's info, as in graphql-core (where a
-        # list item's info is its list's).
-        field_path = path
-        while isinstance(field_path.key, int) and field_path.prev is not None:
-            field_path = field_path.prev
-        info = info or self.info(field_plan, field_path)
-        if is_abstract_type(return_type):
-            object_type = self.runtime_type(field_plan, return_type, value, info)
-        elif isinstance(return_type, GraphQLObjectType):
+    ) -> dict[str, Any]:
+        """An interface, a union or an object type with ``is_type_of``: they get the field's
+        info, as in graphql-core (where a list item's info is its list's)."""
+        if info is None:
+            field_path = path
+            while isinstance(field_path.key, int) and field_path.prev is not None:
+                field_path = field_path.prev
+            info = self.info(field_plan, field_path)
+        if isinstance(return_type, GraphQLObjectType):
             object_type = return_type
-        else:  # pragma: no cover - every output type is one of the above
-            raise _Rejected
+        else:
+            object_type = self.runtime_type(field_plan, return_type, value, info)
         if object_type.is_type_of is not None:
             matches = object_type.is_type_of(value, info)
             if self.is_awaitable(matches) or not matches:
                 _close(matches)
                 raise _Rejected
-        plan = self.executor.object_plan(field_plan, object_type)
-        return self.object(plan, value, path)
+        return self.object(self.executor.object_plan(field_plan, object_type), value, path)
 
     def runtime_type(
         self,
@@ -392,6 +372,94 @@ class _Run:
         return executor.ensure_valid_runtime_type(
             runtime, return_type, field_plan.details, info, value
         )
+
+
+# Classes whose values are neither exceptions nor awaitables, known without asking each value.
+_plain: set[type] = {str, int, float, bool, Decimal, datetime, date}
+
+
+def _known_plain(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
+    """Whether ``value`` is neither an exception nor an awaitable; an enum class passing is
+    remembered (awaitability is a matter of the class for everything but generators)."""
+    if isinstance(value, Exception) or is_awaitable(value):
+        return False
+    kind = value.__class__
+    if isinstance(value, Enum) and not hasattr(kind, "__await__") and len(_plain) < 1024:
+        _plain.add(kind)
+    return True
+
+
+def _completer(field_plan: _FieldPlan, return_type: GraphQLOutputType) -> _Completer:
+    """graphql-core's ``complete_value`` for one field's type, for the values it would complete
+    without an error; anything else raises ``_Rejected``."""
+    if isinstance(return_type, GraphQLNonNull):
+        inner = _completer(field_plan, return_type.of_type)
+
+        def non_null(run: _Run, value: Any, path: Path, info: Any) -> Any:
+            completed = inner(run, value, path, info)
+            if completed is None:
+                raise _Rejected
+            return completed
+
+        return non_null
+
+    if isinstance(return_type, GraphQLList):
+        item = _completer(field_plan, return_type.of_type)
+
+        def items(run: _Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise _Rejected
+            if run.executor.is_async_iterable(value) or not is_iterable(value):
+                raise _Rejected
+            is_awaitable = run.is_awaitable
+            completed = []
+            for index, each in enumerate(value):
+                if is_awaitable(each):
+                    raise _Rejected
+                completed.append(item(run, each, path.add_key(index, None), info))
+            return completed
+
+        return items
+
+    if is_leaf_type(return_type):
+        coerce = return_type.coerce_output_value
+
+        def leaf(run: _Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise _Rejected
+            coerced = coerce(value)
+            if coerced is None or coerced is Undefined:
+                raise _Rejected
+            return coerced
+
+        return leaf
+
+    if isinstance(return_type, GraphQLObjectType) and return_type.is_type_of is None:
+        object_type = return_type
+
+        def plain_object(run: _Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise _Rejected
+            return run.object(run.executor.object_plan(field_plan, object_type), value, path)
+
+        return plain_object
+
+    composite_type = return_type
+
+    def composite(run: _Run, value: Any, path: Path, info: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise _Rejected
+        return run.composite(field_plan, composite_type, value, path, info)  # type: ignore[arg-type]
+
+    return composite
 
 
 def _close(value: Any) -> None:
