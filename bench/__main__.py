@@ -18,7 +18,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench import scenarios
-from bench.measure import Load, Result, Sandbox, run_load
+from bench.measure import Load, Result, Sandbox, run_operation
 from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
 from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
 from bench.report import RESULTS_DIR, Report, errors_seen, log_summary, machine_facts
@@ -128,9 +128,7 @@ def measure_operation(
         if op.resets:
             sandbox.reset()  # faults too: put them back
             sandbox.faults(faults)
-        graphql = target.name == "gateway"
-        path = "/graphql" if graphql else f"/bench/{op.name}"
-        result = run_load(op.name, target, path, bodies, sandbox, load, graphql=graphql)
+        result = run_operation(op.name, bodies, target, sandbox, load)
         print(
             f"  {op.name:<20} {target.name:<13} {result.req_per_s:7.0f} req/s "
             f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
@@ -152,10 +150,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         del os.environ[name]
     load = _load(args)
     args.customers = args.customers or (8 if args.quick else 32)
-    operations = [op for op in OPERATIONS if not args.only or op.name in args.only]
-    run_scenarios = not (args.quick or args.only or args.no_scenarios)
-    report = Report(
-        settings=f"Load: {load.concurrency} concurrent requests, "
+    report = Report(settings=_settings_line(args, load, extra))
+    _run(args, load, extra, report)
+    report.notes += errors_seen(report.results)
+    facts = machine_facts()
+    print(report.markdown(facts))
+    if not args.no_write:
+        print(f"written to {report.write(facts, args.output or RESULTS_DIR)}", file=sys.stderr)
+    return 1 if any(r.errors for r in report.results) else 0
+
+
+def _settings_line(args: argparse.Namespace, load: Load, extra: dict[str, str]) -> str:
+    return (
+        f"Load: {load.concurrency} concurrent requests, "
         + (f"{load.requests} requests" if load.requests else f"{load.duration_s:g} s")
         + f" per operation and target after {load.warmup_s:g} s of warm-up; "
         f"{args.customers} customers. CPU: the target process's utime+stime (/proc) over the "
@@ -163,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ("the gateway's." if args.reference_client == "gateway" else "plain httpx.")
         + "".join(f" {name}={value}." for name, value in extra.items())
     )
+
+
+def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Report) -> None:
+    operations = [op for op in OPERATIONS if not args.only or op.name in args.only]
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-bench-")))
         sandbox_port = free_port()
@@ -187,31 +198,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 op, (gateway, passthrough), fixture, sandbox, load, args.faults
             )
         sandbox.faults([])  # the scenarios set their own
-        if run_scenarios:
-            saturated = next(
-                r for r in report.results if (r.operation, r.target) == ("home", "gateway")
-            )
-            report.scenarios += scenarios.half_load(
-                gateway, passthrough, fixture, sandbox, saturated
-            )
-            report.scenarios += scenarios.latency(gateway, passthrough, fixture, sandbox)
-            report.scenarios += scenarios.cold_sessions((gateway, passthrough), sandbox)
-            report.scenarios += scenarios.soak(gateway, fixture, sandbox, args.soak)
+        if not (args.quick or args.only or args.no_scenarios):
+            home = next(r for r in report.results if (r.operation, r.target) == ("home", "gateway"))
+            report.scenarios += _scenarios(gateway, passthrough, fixture, sandbox, home, args.soak)
             starters: dict[str, tuple[scenarios.StartTarget, str]] = {
                 "gateway": (start_gateway, "/graphql"),
                 "pass-through": (start_passthrough, "/bench/home"),
             }
             report.scenarios += scenarios.cold_start(starters, env, work, fixture)
-        sandbox.reset()
         report.notes += [
             log_summary(p.name, work / f"{p.name}.log") for p in (gateway, passthrough)
         ]
-    report.notes += errors_seen(report.results)
-    facts = machine_facts()
-    print(report.markdown(facts))
-    if not args.no_write:
-        print(f"written to {report.write(facts, args.output or RESULTS_DIR)}", file=sys.stderr)
-    return 1 if any(r.errors for r in report.results) else 0
+
+
+def _scenarios(
+    gateway: Process,
+    passthrough: Process,
+    fixture: Fixture,
+    sandbox: Sandbox,
+    home: Result,
+    soak_s: float,
+) -> list[str]:
+    return [
+        *scenarios.half_load(gateway, passthrough, fixture, sandbox, home),
+        *scenarios.latency(gateway, passthrough, fixture, sandbox),
+        *scenarios.cold_sessions((gateway, passthrough), sandbox),
+        *scenarios.soak(gateway, fixture, sandbox, soak_s),
+    ]
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import orjson
 
 from bench.processes import CPU_DRIVER, Process, taskset_prefix
 
-__all__ = ["Load", "Result", "Sandbox", "run_load"]
+__all__ = ["Load", "Result", "Sandbox", "run_load", "run_operation"]
 
 SIMULATORS = ("cardlytics", "clickbank")
 
@@ -160,3 +160,13 @@ def run_load(
         calls={route: n for route, n in sorted(calls_after.items()) if n},
         error_samples=out["error_samples"],
     )
+
+
+def run_operation(
+    name: str, bodies: list[dict[str, Any]], target: Process, sandbox: Sandbox, load: Load
+) -> Result:
+    """``run_load`` at the target's address for ``name``: the gateway takes every document at
+    ``/graphql``, the pass-through has one route per operation."""
+    graphql = target.name == "gateway"
+    path = "/graphql" if graphql else f"/bench/{name}"
+    return run_load(name, target, path, bodies, sandbox, load, graphql=graphql)

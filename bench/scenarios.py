@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from bench.driver import answer_error
-from bench.measure import Load, Result, Sandbox, run_load
+from bench.measure import Load, Result, Sandbox, run_operation
 from bench.operations import (
     HOME_OFFERS,
     OPERATIONS,
@@ -47,15 +47,7 @@ def _operation(name: str) -> Operation:
 def _measure(
     op: Operation, target: Process, fixture: Fixture, sandbox: Sandbox, load: Load
 ) -> Result:
-    return _measure_bodies(op.name, op.bodies(fixture), target, sandbox, load)
-
-
-def _measure_bodies(
-    name: str, bodies: list[dict[str, Any]], target: Process, sandbox: Sandbox, load: Load
-) -> Result:
-    graphql = target.name == "gateway"
-    path = "/graphql" if graphql else f"/bench/{name}"
-    return run_load(name, target, path, bodies, sandbox, load, graphql=graphql)
+    return run_operation(op.name, op.bodies(fixture), target, sandbox, load)
 
 
 def latency(
@@ -145,7 +137,7 @@ def cold_sessions(
         tokens = [viewer_token(Settings(), f"bench-cold-{run}-{n:03d}") for n in range(customers)]
         fixture = Fixture([Customer(t, [], [], HOME_OFFERS) for t in tokens], "")
         bodies = _operation("home").bodies(fixture) * each
-        result = _measure_bodies("home", bodies, target, sandbox, load)
+        result = run_operation("home", bodies, target, sandbox, load)
         lines.append(
             f"| {target.name} | {result.calls.get('startSession', 0)} "
             f"| {result.calls.get('getAds', 0)} | {result.errors} |"
