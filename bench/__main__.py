@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench import scenarios
+from bench import profile, scenarios
 from bench.measure import Load, Result, Sandbox, run_operation
 from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
 from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help="sandbox fault rules for the table's runs (README: The sandbox), e.g. "
         '\'[{"match": "POST /v2/ads/getAds", "error_status": 503, "error_rate": 0.1}]\'',
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy the gateway through each timed window: DIR/<operation>.txt and a summary",
     )
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -121,6 +127,7 @@ def measure_operation(
     sandbox: Sandbox,
     load: Load,
     faults: list[dict[str, object]],
+    profile_dir: Path | None = None,
 ) -> list[Result]:
     bodies = op.bodies(fixture)
     results = []
@@ -128,7 +135,12 @@ def measure_operation(
         if op.resets:
             sandbox.reset()  # faults too: put them back
             sandbox.faults(faults)
-        result = run_operation(op.name, bodies, target, sandbox, load)
+        profile_to = None
+        if profile_dir is not None and target.name == "gateway":
+            profile_to = profile_dir / f"{op.name}.txt"
+        result = run_operation(op.name, bodies, target, sandbox, load, profile_to)
+        if profile_to is not None:
+            print("\n".join(profile.summary(profile_to)), file=sys.stderr)
         print(
             f"  {op.name:<20} {target.name:<13} {result.req_per_s:7.0f} req/s "
             f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
@@ -151,6 +163,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = _load(args)
     args.customers = args.customers or (8 if args.quick else 32)
     report = Report(settings=_settings_line(args, load, extra))
+    if args.profile:
+        report.notes.append(
+            f"Profiled with py-spy ({args.profile}): the gateway's figures "
+            "include its sampling pauses."
+        )
     _run(args, load, extra, report)
     report.notes += errors_seen(report.results)
     facts = machine_facts()
@@ -195,7 +212,7 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
         passthrough = stack.enter_context(start_passthrough(env, work))
         for op in operations:
             report.results += measure_operation(
-                op, (gateway, passthrough), fixture, sandbox, load, args.faults
+                op, (gateway, passthrough), fixture, sandbox, load, args.faults, args.profile
             )
         sandbox.faults([])  # the scenarios set their own
         if not (args.quick or args.only or args.no_scenarios):

@@ -7,13 +7,16 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
 from bench.processes import CPU_DRIVER, Process, taskset_prefix
+from bench.profile import sampling
 
 __all__ = ["Load", "Result", "Sandbox", "run_load", "run_operation"]
 
@@ -105,6 +108,7 @@ def run_load(
     load: Load,
     *,
     graphql: bool,
+    profile_to: Path | None = None,
 ) -> Result:
     """Warm up, then measure one window; the driver runs on the driver's core."""
     spec = {
@@ -135,9 +139,10 @@ def run_load(
                 raise RuntimeError(f"the driver stopped during warm-up ({operation})")
             cpu_before, calls_before = target.cpu_s(), sandbox.calls()
             sandbox_before = sandbox.process.cpu_s()
-            driver.stdin.write(b"go\n")
-            driver.stdin.flush()
-            line = driver.stdout.readline()
+            with sampling(target.pid, profile_to) if profile_to else nullcontext():
+                driver.stdin.write(b"go\n")
+                driver.stdin.flush()
+                line = driver.stdout.readline()
             cpu_after, calls_after = target.cpu_s(), sandbox.calls()
             sandbox_after = sandbox.process.cpu_s()
         finally:
@@ -163,10 +168,17 @@ def run_load(
 
 
 def run_operation(
-    name: str, bodies: list[dict[str, Any]], target: Process, sandbox: Sandbox, load: Load
+    name: str,
+    bodies: list[dict[str, Any]],
+    target: Process,
+    sandbox: Sandbox,
+    load: Load,
+    profile_to: Path | None = None,
 ) -> Result:
     """``run_load`` at the target's address for ``name``: the gateway takes every document at
     ``/graphql``, the pass-through has one route per operation."""
     graphql = target.name == "gateway"
     path = "/graphql" if graphql else f"/bench/{name}"
-    return run_load(name, target, path, bodies, sandbox, load, graphql=graphql)
+    return run_load(
+        name, target, path, bodies, sandbox, load, graphql=graphql, profile_to=profile_to
+    )
