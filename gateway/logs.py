@@ -28,21 +28,43 @@ REDACTED = "[REDACTED]"
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_PATTERNS = [
-    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # JWT
-    re.compile(r"\b(?:DEV|API)-[A-Za-z0-9]{8,}(?::API-[A-Za-z0-9]{8,})?"),  # ClickBank keys
-    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),  # e-mail addresses
-    re.compile(
-        r"(?i)(?<=[\"' ])(?:secret|password|token|api[_-]?key|authorization|sessionToken)"
-        r"([\"']?\s*[:=]\s*[\"']?)[^\"',\s}]+"
+# Each shape with what any text it matches must contain (lower-cased where the pattern ignores
+# case), so a line with none of those skips the pattern: most lines have none, and the regexes
+# cost more than the rest of formatting a line together.
+_PATTERNS: list[tuple[tuple[str, ...], bool, re.Pattern[str]]] = [
+    (("bearer",), True, re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")),
+    # JWT
+    (("eyJ",), False, re.compile(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")),
+    # ClickBank keys
+    (
+        ("DEV-", "API-"),
+        False,
+        re.compile(r"\b(?:DEV|API)-[A-Za-z0-9]{8,}(?::API-[A-Za-z0-9]{8,})?"),
+    ),
+    # e-mail addresses
+    (("@",), False, re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
+    (
+        ("secret", "password", "token", "apikey", "api_key", "api-key", "authorization"),
+        True,
+        re.compile(
+            r"(?i)(?<=[\"' ])(?:secret|password|token|api[_-]?key|authorization|sessionToken)"
+            r"([\"']?\s*[:=]\s*[\"']?)[^\"',\s}]+"
+        ),
     ),
 ]
 
 
+# The non-ASCII letters that re's IGNORECASE matches to the ASCII i, s and k (the Kelvin sign
+# lower-cases to k by itself), so that skipping on lower-cased text never skips a match.
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
 def redact(text: str) -> str:
-    for pattern in _PATTERNS:
-        text = pattern.sub(_replacement, text)
+    lowered = text.translate(_ASCII_FOLD).lower()
+    for needles, ignore_case, pattern in _PATTERNS:
+        haystack = lowered if ignore_case else text
+        if any(needle in haystack for needle in needles):
+            text = pattern.sub(_replacement, text)
     return text
 
 
