@@ -23,6 +23,11 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLWhlcmU"
         ("customer jane.doe+x@example.com wrote", "jane.doe+x@example.com"),
         ('{"secret": "s3cr3t-value"}', "s3cr3t-value"),
         ('{"clientId": "c", "sessionToken": "opaque-token-1"}', "opaque-token-1"),
+        # letters re's IGNORECASE takes for s, i and k: the quick pre-checks must too
+        ('{"\u017fecret": "long-s-value"}', "long-s-value"),
+        ('{"authorİzation": "dotted-i-value"}', "dotted-i-value"),
+        ('{"api\u212aey": "kelvin-value"}', "kelvin-value"),
+        ("BEARER opaque-bearer-value", "opaque-bearer-value"),
     ],
 )
 def test_redact_removes_the_secret(text: str, secret: str) -> None:
