@@ -250,24 +250,41 @@ class _Run:
         self.pending: list[_Pending] = []
 
     async def run(self, root: _ObjectPlan) -> dict[str, Any]:
+        running: set[asyncio.Future[None]] = set()
+        rejected = False
         try:
             data = self.object(root, self.executor.root_value, None)
-            while self.pending:
-                batch, self.pending = self.pending, []
-                # Every awaitable settles before anything is judged: loaders fill their caches
-                # for the normal run that may follow, and nothing is left running behind it.
-                values = await asyncio.gather(*(p.awaitable for p in batch), return_exceptions=True)
-                for pending, value in zip(batch, values, strict=True):
-                    if isinstance(value, BaseException):
-                        raise _Rejected from value
-                    plan = pending.plan
-                    pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+            # Each value is completed as soon as it arrives, and the resolvers under it start
+            # then, as in graphql-core: a slow field never holds back a fast one's children.
+            while self.pending or running:
+                if rejected:
+                    self.close_pending()  # the normal run will call these resolvers itself
+                running |= {asyncio.ensure_future(self.settle(p)) for p in self.pending}
+                self.pending = []
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # Nothing is cancelled on a rejection: what is running may be awaiting a loader
+                # the normal run reads next; it settles, and nothing is left running behind.
+                failures = [t for t in done if t.cancelled() or t.exception() is not None]
+                rejected = rejected or bool(failures)
         except BaseException:
-            for pending in self.pending:
-                if inspect.iscoroutine(pending.awaitable):
-                    pending.awaitable.close()  # never started: nothing to wait for
+            self.close_pending()
+            for task in running:
+                task.cancel()  # the request itself was cancelled (or the plan failed to start)
             raise
+        if rejected:
+            raise _Rejected
         return data
+
+    async def settle(self, pending: _Pending) -> None:
+        value = await pending.awaitable
+        plan = pending.plan
+        pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+
+    def close_pending(self) -> None:
+        for pending in self.pending:
+            if inspect.iscoroutine(pending.awaitable):
+                pending.awaitable.close()  # never started: nothing to wait for
+        self.pending = []
 
     def object(self, plan: _ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
         type_name = plan.type.name
