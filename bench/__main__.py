@@ -21,7 +21,15 @@ from bench import profile, scenarios
 from bench.measure import Load, Result, Sandbox, run_operation
 from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
 from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
-from bench.report import RESULTS_DIR, Report, errors_seen, log_summary, machine_facts
+from bench.report import (
+    RESULTS_DIR,
+    Check,
+    Report,
+    errors_seen,
+    log_summary,
+    machine_facts,
+    table_checks,
+)
 from gateway.settings import Settings
 
 FULL = Load(concurrency=32, warmup_s=1.5, duration_s=6.0)
@@ -169,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "include its sampling pauses."
         )
     _run(args, load, extra, report)
+    report.checks[:0] = table_checks(report.results)
     report.notes += errors_seen(report.results)
     facts = machine_facts()
     print(report.markdown(facts))
@@ -217,7 +226,9 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
         sandbox.faults([])  # the scenarios set their own
         if not (args.quick or args.only or args.no_scenarios):
             home = next(r for r in report.results if (r.operation, r.target) == ("home", "gateway"))
-            report.scenarios += _scenarios(gateway, passthrough, fixture, sandbox, home, args.soak)
+            report.scenarios += _scenarios(
+                gateway, passthrough, fixture, sandbox, home, args.soak, report.checks
+            )
             starters: dict[str, tuple[scenarios.StartTarget, str]] = {
                 "gateway": (start_gateway, "/graphql"),
                 "pass-through": (start_passthrough, "/bench/home"),
@@ -235,12 +246,13 @@ def _scenarios(
     sandbox: Sandbox,
     home: Result,
     soak_s: float,
+    checks: list[Check],
 ) -> list[str]:
     return [
-        *scenarios.half_load(gateway, passthrough, fixture, sandbox, home),
+        *scenarios.half_load(gateway, passthrough, fixture, sandbox, home, checks),
         *scenarios.latency(gateway, passthrough, fixture, sandbox),
-        *scenarios.cold_sessions((gateway, passthrough), sandbox),
-        *scenarios.soak(gateway, fixture, sandbox, soak_s),
+        *scenarios.cold_sessions((gateway, passthrough), sandbox, checks),
+        *scenarios.soak(gateway, fixture, sandbox, soak_s, checks),
     ]
 
 

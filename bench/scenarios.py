@@ -23,6 +23,7 @@ from bench.operations import (
     viewer_token,
 )
 from bench.processes import Process
+from bench.report import Check
 from gateway.settings import Settings
 
 __all__ = ["StartTarget", "cold_sessions", "cold_start", "half_load", "latency", "soak"]
@@ -88,6 +89,7 @@ def half_load(
     fixture: Fixture,
     sandbox: Sandbox,
     saturated: Result,
+    checks: list[Check],
     seconds: float = 5.0,
 ) -> list[str]:
     """The home screen at half the gateway's saturation rate, on both targets, open loop."""
@@ -96,6 +98,14 @@ def half_load(
     op = _operation("home")
     ours = _measure(op, gateway, fixture, sandbox, load)
     theirs = _measure(op, passthrough, fixture, sandbox, load)
+    above = ours.p99_ms - theirs.p99_ms
+    checks.append(
+        Check(
+            "p99 at half load at most 10 ms above the pass-through's",
+            f"{above:+.1f} ms",
+            above <= 10,
+        )
+    )
     return [
         "",
         f"### Half load: the home screen at {rate:.0f} req/s (half the gateway's saturation "
@@ -109,12 +119,16 @@ def half_load(
             for r in (ours, theirs)
         ),
         "",
-        f"p99 above the pass-through's: {ours.p99_ms - theirs.p99_ms:.1f} ms (target: at most 10).",
+        f"p99 above the pass-through's: {above:.1f} ms (target: at most 10).",
     ]
 
 
 def cold_sessions(
-    targets: Sequence[Process], sandbox: Sandbox, customers: int = 20, each: int = 10
+    targets: Sequence[Process],
+    sandbox: Sandbox,
+    checks: list[Check],
+    customers: int = 20,
+    each: int = 10,
 ) -> list[str]:
     """``customers`` never seen before, ``each`` home screens apiece, all sent at once: every
     customer's requests must share one startSession."""
@@ -138,10 +152,19 @@ def cold_sessions(
         fixture = Fixture([Customer(t, [], [], HOME_OFFERS) for t in tokens], "")
         bodies = _operation("home").bodies(fixture) * each
         result = run_operation("home", bodies, target, sandbox, load)
+        sessions = result.calls.get("startSession", 0)
         lines.append(
-            f"| {target.name} | {result.calls.get('startSession', 0)} "
-            f"| {result.calls.get('getAds', 0)} | {result.errors} |"
+            f"| {target.name} | {sessions} | {result.calls.get('getAds', 0)} | {result.errors} |"
         )
+        if target.name == "gateway":
+            checks.append(
+                Check(
+                    f"{customers * each} concurrent requests of {customers} new customers: "
+                    f"{customers} startSession",
+                    f"{sessions} startSession, {result.errors} errors",
+                    sessions == customers and not result.errors,
+                )
+            )
     return lines
 
 
@@ -168,7 +191,9 @@ class _RssSampler(AbstractContextManager["_RssSampler"]):
         self._thread.join()
 
 
-def soak(gateway: Process, fixture: Fixture, sandbox: Sandbox, seconds: float) -> list[str]:
+def soak(
+    gateway: Process, fixture: Fixture, sandbox: Sandbox, seconds: float, checks: list[Check]
+) -> list[str]:
     """The home screen for ``seconds`` at full concurrency: does the RSS level off?"""
     load = Load(concurrency=32, warmup_s=1.0, duration_s=seconds)
     before = gateway.rss_mb()
@@ -176,14 +201,21 @@ def soak(gateway: Process, fixture: Fixture, sandbox: Sandbox, seconds: float) -
         result = _measure(_operation("home"), gateway, fixture, sandbox, load)
     samples = sampler.samples or [result.rss_mb]
     tenth = max(1, len(samples) // 10)
+    first, last = statistics.mean(samples[:tenth]), statistics.mean(samples[-tenth:])
+    checks.append(
+        Check(
+            "RSS flat over the soak (last tenth within 5 % of the first)",
+            f"{first:.0f} -> {last:.0f} MB",
+            last <= first * 1.05,
+        )
+    )
     return [
         "",
         f"### Soak: the home screen for {seconds:g} s, {load.concurrency} concurrent",
         "",
         f"{result.count} requests, {result.errors} errors, {result.req_per_s:.0f} req/s, "
         f"{result.cpu_ms_per_request:.2f} CPU ms/req. Gateway RSS: {before:.0f} MB before, "
-        f"{statistics.mean(samples[:tenth]):.0f} MB over the first tenth, "
-        f"{statistics.mean(samples[-tenth:]):.0f} MB over the last tenth, "
+        f"{first:.0f} MB over the first tenth, {last:.0f} MB over the last tenth, "
         f"{max(samples):.0f} MB at most, {result.rss_mb:.0f} MB at the end.",
     ]
 

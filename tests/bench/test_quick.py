@@ -20,9 +20,12 @@ from bench.operations import OPERATIONS
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _rows(table: str) -> list[list[str]]:
-    lines = [line for line in table.splitlines() if line.startswith("| ")]
-    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+def _rows(text: str) -> list[list[str]]:
+    """The cells of the first table in ``text``."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| "))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[start:end]]
 
 
 def _calls(cell: str) -> dict[str, float]:
