@@ -35,6 +35,8 @@ LATENCY_OPERATIONS = {
     "home": 1,  # getAds, the reward summary and the profile, concurrently
     "agent_ticket_detail": 1,  # the ticket and the refund preview, concurrently
     "agent_ticket_search": 3,  # each page's 206 says whether there is another
+    "record_impressions": 2,  # the events need the ads' serve tokens
+    "activate_offer": 3,  # serve token, the event, then the offer as it now is
 }
 # Few requests in flight, so the process under test never queues them behind its CPU: what
 # shows is how its upstream calls overlap. The viewers' sessions are warm from the main runs.
