@@ -131,7 +131,20 @@ class PlanExecutor(LeafExecutor):
         text = _text(self.operation)
         if text is None or text not in self.known.texts or not self._plannable():
             return super().execute_operation(serially)
-        return self._answer(text, serially)
+        run = _Run(self)
+        try:
+            root = self._root_plan(text)
+            data = run.start(root) if root is not None else None
+        except Exception:  # whatever it was, graphql-core says it properly below
+            run.close_pending()
+            data = None
+        if data is None:
+            self.known.fell_back += 1
+            return super().execute_operation(serially)
+        if not run.pending:
+            self.known.answered += 1
+            return self.build_response(data)
+        return self._answer(run, data, serially)
 
     def _plannable(self) -> bool:
         manager = self.middleware_manager
@@ -142,18 +155,14 @@ class PlanExecutor(LeafExecutor):
             and not any(details.variable_signatures for details in self.fragments.values())
         )
 
-    async def _answer(self, text: str, serially: bool | None) -> Any:
-        known = self.known
+    async def _answer(self, run: _Run, data: dict[str, Any], serially: bool | None) -> Any:
         try:
-            root = self._root_plan(text)
-            data = await _Run(self).run(root) if root is not None else None
+            await run.finish()
         except Exception:  # whatever it was, graphql-core says it properly below
-            data = None
-        if data is None:
-            known.fell_back += 1
+            self.known.fell_back += 1
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
-        known.answered += 1
+        self.known.answered += 1
         return self.build_response(data)
 
     def _root_plan(self, text: str) -> _ObjectPlan | None:
@@ -249,11 +258,15 @@ class _Run:
         self.is_awaitable = executor.is_awaitable
         self.pending: list[_Pending] = []
 
-    async def run(self, root: _ObjectPlan) -> dict[str, Any]:
+    def start(self, root: _ObjectPlan) -> dict[str, Any]:
+        """The answer as far as it goes without waiting; ``pending`` says what is awaited."""
+        return self.object(root, self.executor.root_value, None)
+
+    async def finish(self) -> None:
+        """Fill in the awaited values; raises if anything failed or was rejected."""
         running: set[asyncio.Future[None]] = set()
         rejected = False
         try:
-            data = self.object(root, self.executor.root_value, None)
             # Each value is completed as soon as it arrives, and the resolvers under it start
             # then, as in graphql-core: a slow field never holds back a fast one's children.
             while self.pending or running:
@@ -269,11 +282,10 @@ class _Run:
         except BaseException:
             self.close_pending()
             for task in running:
-                task.cancel()  # the request itself was cancelled (or the plan failed to start)
+                task.cancel()  # the request itself was cancelled
             raise
         if rejected:
             raise _Rejected
-        return data
 
     async def settle(self, pending: _Pending) -> None:
         value = await pending.awaitable

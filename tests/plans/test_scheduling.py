@@ -73,3 +73,15 @@ async def test_a_failing_resolver_gives_the_request_back() -> None:
     assert fast.errors is not None and reference.errors is not None
     assert [e.formatted for e in fast.errors] == [e.formatted for e in reference.errors]
     assert (planned.known.answered, planned.known.fell_back) == (0, 1)
+
+
+def test_a_document_with_nothing_to_await_is_answered_synchronously() -> None:
+    # execute_sync needs the answer without an event loop, as graphql-core gives it.
+    document = "{ fine also: fine }"
+    planned = PlannedSchema(query=Query, known_documents=[document])
+
+    result = planned.execute_sync(document)
+
+    assert result.errors is None
+    assert result.data == {"fine": "fine", "also": "fine"}
+    assert (planned.known.answered, planned.known.fell_back) == (1, 0)
