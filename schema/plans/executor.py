@@ -16,14 +16,18 @@ has no effect, which is what makes that retry safe.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     TypeNameMetaFieldDef,
     Undefined,
     is_leaf_type,
@@ -46,6 +50,17 @@ class _Leaf(NamedTuple):
     attribute: str
     type: GraphQLLeafType
     non_null: bool
+    # A class whose exact instances the type's coercion returns as they are (str for String and
+    # ID, bool for Boolean), so they need not go through it; None for every other type.
+    unchanged: builtins.type[Any] | None
+
+
+# graphql-core's own output coercions that return an exact str or bool as it is.
+_UNCHANGED: dict[Callable[[Any], Any], type] = {
+    GraphQLString.coerce_output_value: str,
+    GraphQLID.coerce_output_value: str,
+    GraphQLBoolean.coerce_output_value: bool,
+}
 
 
 # One entry per field of the schema (``None``: not a plain leaf), filled on first sight. Keyed by
@@ -76,7 +91,8 @@ def _plain_leaf(field: GraphQLField) -> _Leaf | None:
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if not is_leaf_type(inner):
         return None
-    return _Leaf(definition.default_resolver, definition.python_name, inner, non_null)
+    unchanged = _UNCHANGED.get(inner.coerce_output_value)
+    return _Leaf(definition.default_resolver, definition.python_name, inner, non_null, unchanged)
 
 
 class LeafExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -151,6 +167,8 @@ def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) ->
     """The completed value of a plain leaf, or ``Undefined`` when the normal way must run."""
     try:
         value = leaf.read(source, leaf.attribute)
+        if value.__class__ is leaf.unchanged:
+            return value
         if value is None:
             return Undefined if leaf.non_null else None
         if isinstance(value, Exception) or is_awaitable(value):

@@ -308,6 +308,9 @@ class _Run:
             if kind == _LEAF:
                 leaf = field_plan.leaf
                 value = leaf.read(source, leaf.attribute)
+                if value.__class__ is leaf.unchanged:
+                    result[key] = value
+                    continue
                 if value is None:
                     if leaf.non_null:
                         raise _Rejected
