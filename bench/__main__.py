@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-scenarios", action="store_true", help="skip latency, soak and cold start"
     )
-    parser.add_argument("--soak", type=float, default=40.0, help="seconds of the soak")
+    parser.add_argument("--soak", type=float, default=30.0, help="seconds of the soak")
     parser.add_argument(
         "--reference-client",
         choices=("gateway", "httpx"),
