@@ -3,8 +3,10 @@ and read through the OS's accounting (/proc) rather than anything they say about
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ __all__ = [
 CPU_SERVER = 0
 CPU_DRIVER = 1
 
+_PR_SET_PDEATHSIG = 1
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -100,7 +103,12 @@ def start(
     command = [*(taskset_prefix(cpu) if cpu is not None else []), sys.executable, "-m", *args]
     started_at = time.perf_counter()
     popen = subprocess.Popen(
-        command, env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        command,
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        # preexec_fn is safe here: servers are started while the bench runs no other thread
+        preexec_fn=_die_with_parent,
     )
     process = Process(name, f"http://127.0.0.1:{port}", popen, started_at)
     try:
@@ -109,6 +117,13 @@ def start(
     finally:
         process.stop()
         log.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when the bench dies (killed, or a test's timeout), so no
+    server outlives it holding a port and memory."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_ready(process: Process, path: str, log_path: Path, timeout_s: float = 60) -> float:
