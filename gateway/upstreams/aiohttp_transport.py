@@ -39,6 +39,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,  # httpx decodes by Content-Encoding
+                # httpx already set the headers it sends; aiohttp would add a Content-Type to a
+                # body sent without one
+                skip_auto_headers=("Content-Type",),
             )
         return self._session
 

@@ -3,6 +3,9 @@ httpx's own transport, against real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
 
@@ -70,3 +73,26 @@ async def test_a_gateway_whose_upstream_is_down_says_unavailable(sandbox: Sandbo
         result = await gateway.execute("{ offers(first: 1) { totalCount } }")
     assert result.data is None or result.data["offers"] is None
     assert result.codes == ["UPSTREAM_UNAVAILABLE"]
+
+
+async def _echo_headers(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app answering with the request's headers, as the server received them."""
+    if scope["type"] != "http":
+        return
+    body = json.dumps([[k.decode(), v.decode()] for k, v in scope["headers"]]).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_the_headers_on_the_wire_are_the_ones_httpx_built() -> None:
+    with serve_in_thread(_echo_headers) as url:
+        async with _client(url) as client:
+            answer = await client.put("/x", content=b"", headers={"X-Api": "k"})
+            posted = await client.post("/x", content=b"raw")
+    received = [(name, value) for name, value in answer.json()]
+    names = [name for name, _ in received]
+    assert ("x-api", "k") in received
+    assert ("content-length", "0") in received
+    assert "content-type" not in names  # httpx sent none; aiohttp must not add one
+    assert names.count("host") == 1 and names.count("content-length") == 1
+    assert "content-type" not in [name for name, _ in posted.json()]
