@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ import aiohttp
 import orjson
 
 __all__ = ["answer_error", "percentile"]
+
+_PARENT = os.getppid()
 
 
 @dataclass
@@ -79,6 +82,8 @@ async def _run(
 
     async def worker() -> None:
         while time.perf_counter() < deadline or len(window.latencies_ms) < min_requests:
+            if os.getppid() != _PARENT:
+                return  # the bench is gone: stop loading servers nobody measures
             if max_requests is not None and next(sent) >= max_requests:
                 return
             i = next(order)  # shared across windows: the timed one goes on where warm-up ended
@@ -104,7 +109,7 @@ async def _run_at_rate(
     tasks = []
     for n in itertools.count():
         due = start + n / rate
-        if due - start >= duration_s:
+        if due - start >= duration_s or os.getppid() != _PARENT:
             break
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         request = requests[next(order) % len(requests)]
@@ -153,7 +158,8 @@ async def main(spec: dict[str, Any]) -> None:
         )
         print(orjson.dumps({"warm": len(warm.latencies_ms), "errors": warm.errors}).decode())
         sys.stdout.flush()
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        if not await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline):
+            return  # the bench is gone (end of stdin): nobody to measure for
         started = time.perf_counter()
         max_requests = spec.get("requests_count")
         if rate:
