@@ -33,7 +33,7 @@ from bench.report import (
 from gateway.settings import Settings
 
 FULL = Load(concurrency=32, warmup_s=1.5, duration_s=6.0)
-QUICK = Load(concurrency=8, warmup_s=0.3, duration_s=0.7)
+QUICK = Load(concurrency=8, warmup_s=0.2, duration_s=0.5)
 
 
 def _parser() -> argparse.ArgumentParser:
