@@ -169,7 +169,7 @@ def _read_leaf(leaf: _Leaf, source: Any, is_awaitable: Callable[[Any], bool]) ->
         value = leaf.read(source, leaf.attribute)
         if value.__class__ is leaf.unchanged:
             return value
-        if value is None:
+        if value is None or value is Undefined:
             return Undefined if leaf.non_null else None
         if isinstance(value, Exception) or is_awaitable(value):
             return Undefined

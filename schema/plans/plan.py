@@ -311,7 +311,7 @@ class _Run:
                 if value.__class__ is leaf.unchanged:
                     result[key] = value
                     continue
-                if value is None:
+                if value is None or value is Undefined:
                     if leaf.non_null:
                         raise _Rejected
                     result[key] = None
