@@ -66,7 +66,7 @@ def id_text(value: Any) -> Any:
     return value
 
 
-Id = Annotated[str, StringConstraints(min_length=1), BeforeValidator(id_text)]
+Id = Annotated[str, BeforeValidator(id_text), StringConstraints(min_length=1)]
 
 
 def _assume_utc(value: datetime) -> datetime:
