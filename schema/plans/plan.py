@@ -49,6 +49,7 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
+from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.values import get_argument_values
 from graphql.language import Visitor
 from graphql.pyutils import Path, is_iterable
@@ -107,6 +108,37 @@ class _Pending(NamedTuple):
     info: GraphQLResolveInfo[Any]
 
 
+class _Outcome(NamedTuple):
+    """What one resolver call gave: a value or an exception, at once or once awaited."""
+
+    awaited: bool
+    value: Any
+    raised: bool
+
+
+class _Replay:
+    """graphql-core middleware: a resolver the plan already called answers what it answered."""
+
+    def __init__(self, outcomes: dict[tuple[str | int, ...], _Outcome]) -> None:
+        self.outcomes = outcomes
+
+    def resolve(self, next_: Any, source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        outcome = self.outcomes.pop(tuple(info.path.as_list()), None)
+        if outcome is None:
+            return next_(source, info, **args)
+        if outcome.awaited:
+            return _replayed(outcome)
+        if outcome.raised:
+            raise outcome.value
+        return outcome.value
+
+
+async def _replayed(outcome: _Outcome) -> Any:
+    if outcome.raised:
+        raise outcome.value
+    return outcome.value
+
+
 @dataclass
 class KnownDocuments:
     """The documents planned (exact texts), their plans, and how often a plan answered."""
@@ -136,11 +168,12 @@ class PlanExecutor(LeafExecutor):
             root = self._root_plan(text)
             data = run.start(root) if root is not None else None
         except Exception:  # whatever it was, graphql-core says it properly below
-            run.close_pending()
             data = None
         if data is None:
-            self.known.fell_back += 1
-            return super().execute_operation(serially)
+            settling = run.drain()
+            if settling:
+                return self._fall_back_later(run, settling, serially)
+            return self._fall_back(run, serially)
         if not run.pending:
             self.known.answered += 1
             return self.build_response(data)
@@ -159,11 +192,25 @@ class PlanExecutor(LeafExecutor):
         try:
             await run.finish()
         except Exception:  # whatever it was, graphql-core says it properly below
-            self.known.fell_back += 1
-            result = super().execute_operation(serially)
+            result = self._fall_back(run, serially)
             return await result if self.is_awaitable(result) else result
         self.known.answered += 1
         return self.build_response(data)
+
+    async def _fall_back_later(
+        self, run: _Run, settling: set[asyncio.Future[None]], serially: bool | None
+    ) -> Any:
+        await asyncio.wait(settling)
+        result = self._fall_back(run, serially)
+        return await result if self.is_awaitable(result) else result
+
+    def _fall_back(self, run: _Run, serially: bool | None) -> Any:
+        """graphql-core's execution, given each resolver outcome the plan already has, so no
+        resolver runs twice (its upstream call, or whatever else it does, happens once)."""
+        self.known.fell_back += 1
+        if run.outcomes:
+            self.middleware_manager = MiddlewareManager(_Replay(run.outcomes))
+        return super().execute_operation(serially)
 
     def _root_plan(self, text: str) -> _ObjectPlan | None:
         known = self.known
@@ -257,6 +304,9 @@ class _Run:
         self.executor = executor
         self.is_awaitable = executor.is_awaitable
         self.pending: list[_Pending] = []
+        # Every resolver call's outcome by response path, for graphql-core to reuse if the
+        # request is given back to it.
+        self.outcomes: dict[tuple[str | int, ...], _Outcome] = {}
 
     def start(self, root: _ObjectPlan) -> dict[str, Any]:
         """The answer as far as it goes without waiting; ``pending`` says what is awaited."""
@@ -271,32 +321,53 @@ class _Run:
             # then, as in graphql-core: a slow field never holds back a fast one's children.
             while self.pending or running:
                 if rejected:
-                    self.close_pending()  # the normal run will call these resolvers itself
-                running |= {asyncio.ensure_future(self.settle(p)) for p in self.pending}
-                self.pending = []
+                    running |= self.drain()
+                else:
+                    running |= {asyncio.ensure_future(self.settle(p)) for p in self.pending}
+                    self.pending = []
+                if not running:
+                    break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                # Nothing is cancelled on a rejection: what is running may be awaiting a loader
-                # the normal run reads next; it settles, and nothing is left running behind.
+                # Nothing is cancelled on a rejection: what runs settles and its outcome is
+                # kept for graphql-core, and nothing is left running behind the request.
                 failures = [t for t in done if t.cancelled() or t.exception() is not None]
                 rejected = rejected or bool(failures)
         except BaseException:
-            self.close_pending()
+            self.drain()
             for task in running:
                 task.cancel()  # the request itself was cancelled
             raise
         if rejected:
             raise _Rejected
 
-    async def settle(self, pending: _Pending) -> None:
-        value = await pending.awaitable
-        plan = pending.plan
-        pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+    async def settle(self, pending: _Pending, *, complete: bool = True) -> None:
+        try:
+            value = await pending.awaitable
+        except Exception as error:
+            self.record(pending.path, _Outcome(awaited=True, value=error, raised=True))
+            if complete:
+                raise
+            return  # kept for graphql-core, which reports it
+        self.record(pending.path, _Outcome(awaited=True, value=value, raised=False))
+        if complete:
+            plan = pending.plan
+            pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
 
-    def close_pending(self) -> None:
+    def drain(self) -> set[asyncio.Future[None]]:
+        """After a rejection: what is awaited and already running (a future, a task) is left to
+        settle, its outcome kept; a coroutine not started yet is closed, and graphql-core calls
+        its resolver itself."""
+        settling: set[asyncio.Future[None]] = set()
         for pending in self.pending:
             if inspect.iscoroutine(pending.awaitable):
-                pending.awaitable.close()  # never started: nothing to wait for
+                pending.awaitable.close()
+            else:
+                settling.add(asyncio.ensure_future(self.settle(pending, complete=False)))
         self.pending = []
+        return settling
+
+    def record(self, path: Path, outcome: _Outcome) -> None:
+        self.outcomes[tuple(path.as_list())] = outcome
 
     def object(self, plan: _ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
         type_name = plan.type.name
@@ -332,11 +403,16 @@ class _Run:
             else:
                 field_path = Path(path, key, type_name)
                 info = self.info(field_plan, field_path)
-                value = self.resolve(field_plan, source, info)
+                try:
+                    value = self.resolve(field_plan, source, info)
+                except Exception as error:
+                    self.record(field_path, _Outcome(awaited=False, value=error, raised=True))
+                    raise
                 if is_awaitable(value):
                     result[key] = None  # keeps the key's place; filled once awaited
                     self.pending.append(_Pending(value, field_plan, result, field_path, info))
                 else:
+                    self.record(field_path, _Outcome(awaited=False, value=value, raised=False))
                     result[key] = field_plan.complete(self, value, field_path, info)
         return result
 

@@ -144,10 +144,11 @@ def _walk_attributes(node: Any, seen: set[int]) -> Iterator[None]:
 
 
 @contextmanager
-def planted(seed: int, rate: float) -> Iterator[None]:
-    """Wrong values in what every root field's resolver returns (the same damage for the same
-    seed, however often it runs), whichever executor calls it."""
+def planted(seed: int, rate: float, only: str | None = None) -> Iterator[None]:
+    """Wrong values in what every root field's resolver (or ``only`` this one's) returns (the
+    same damage for the same seed, however often it runs), whichever executor calls it."""
     fields = schema._schema.query_type.fields if schema._schema.query_type and rate else {}
+    fields = {name: f for name, f in fields.items() if only is None or name == only}
     originals = {name: field.resolve for name, field in fields.items()}
 
     def corrupting(name: str, resolve: Any) -> Any:
@@ -206,11 +207,12 @@ class Differential:
         *,
         seed: int = 0,
         rate: float = 0.0,
+        only: str | None = None,
         context: Context | None = None,
     ) -> Run:
         known = schema.known
         before = (known.answered, known.fell_back)
-        with request_id_scope("req-differential"), planted(seed, rate):
+        with request_id_scope("req-differential"), planted(seed, rate, only):
             result = await which.execute(
                 document, variables, context_value=context or self.context(viewer)
             )

@@ -212,3 +212,57 @@ async def test_an_upstream_fault_costs_no_more_upstream_calls(
         calls[which] = sandbox.calls("cardlytics")
 
     assert calls["fast"] == calls["plain"]
+
+
+# Each query, and the root field whose answer is spoilt so that the plan gives it back.
+SPOILT = {
+    "home.graphql": "offers",
+    "offer_detail.graphql": "offer",
+    "my_tickets.graphql": "customerTickets",
+    "agent_customer_tickets.graphql": "tickets",
+    "agent_ticket_search.graphql": "vendorTickets",
+    "agent_ticket_detail.graphql": "vendorTicket",
+}
+
+
+@pytest.mark.parametrize(("name", "spoilt"), sorted(SPOILT.items()))
+async def test_every_query_given_back_costs_no_more_upstream_calls(
+    sandbox: Sandbox, differential: Differential, name: str, spoilt: str
+) -> None:
+    # given: the scene and warm session tokens, so only the document's own calls count
+    case = CASES[name]
+    document = (OPERATIONS / name).read_text()
+    for before in case.before:
+        await differential.run(
+            differential.fast,
+            (OPERATIONS / before.name).read_text(),
+            before.variables,
+            viewer_for(before.role),
+        )
+    await differential.run(differential.fast, document, case.variables, viewer_for(case.role))
+    calls = {}
+    runs = {}
+
+    for which in ("fast", "plain"):
+        for simulator in ("cardlytics", "clickbank"):
+            sandbox.reset_calls(simulator)
+
+        # when: one root field's every value planted wrong, so the plan gives the request back;
+        # fresh loaders
+        runs[which] = await differential.run(
+            differential.fast if which == "fast" else differential.plain,
+            document,
+            case.variables,
+            viewer_for(case.role),
+            seed=7,
+            rate=1.0,
+            only=spoilt,
+        )
+        calls[which] = (sandbox.calls("cardlytics"), sandbox.calls("clickbank"))
+
+    # then: the plan's start and graphql-core's run after it cost what graphql-core alone does
+    assert not runs["fast"].answered_by_plan
+    assert "errors" in runs["fast"].json
+    assert calls["fast"] == calls["plain"]
+    if name in ("home.graphql", "offer_detail.graphql", "agent_ticket_detail.graphql"):
+        assert any(calls["fast"]), "no upstream call was made: the test proves nothing"
