@@ -1,0 +1,404 @@
+"""Running a plan: one request's walk over the resolvers' values (see ``schema.plans.plan``).
+
+A value is completed only when graphql-core would complete it without an error; anything else
+raises ``Rejected`` and the request goes to graphql-core, which gets every resolver outcome
+already known (``Replay``) so that no resolver runs twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from graphql import (
+    FieldNode,
+    GraphQLAbstractType,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    Undefined,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path, is_iterable
+
+if TYPE_CHECKING:
+    from schema.plans.plan import PlanExecutor
+
+__all__ = [
+    "ATTRIBUTE",
+    "LEAF",
+    "RESOLVER",
+    "TYPENAME",
+    "FieldPlan",
+    "ObjectPlan",
+    "Outcome",
+    "Rejected",
+    "Replay",
+    "Run",
+]
+
+
+class Rejected(Exception):
+    """A value the plan does not answer itself; graphql-core will, error and all."""
+
+
+# What a field takes: its type's name (``__typename``), a plain leaf read and coerced inline, an
+# attribute read (Strawberry's resolver for a field without one) or a call of its resolver.
+TYPENAME, LEAF, ATTRIBUTE, RESOLVER = range(4)
+
+# Completes a value of one field's type: (run, value, path, the field's info if built yet).
+_Completer = Callable[["Run", Any, Path, "GraphQLResolveInfo[Any] | None"], Any]
+
+
+@dataclass
+class FieldPlan:
+    key: str
+    parent: GraphQLObjectType
+    definition: GraphQLField
+    details: FieldDetailsList
+    nodes: list[FieldNode]
+    kind: int
+    leaf: Any  # executor._Leaf, for LEAF
+    attribute: str
+    read: Callable[[Any, str], object]
+    has_arguments: bool
+    complete: _Completer = field(init=False)
+    # The selection on each object type this field's values turn out to be, built on first use.
+    objects: dict[str, ObjectPlan] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.complete = _completer(self, self.definition.type)
+
+
+@dataclass
+class ObjectPlan:
+    type: GraphQLObjectType
+    fields: list[FieldPlan]
+
+
+class _Pending(NamedTuple):
+    awaitable: Any
+    plan: FieldPlan
+    into: dict[str, Any]
+    path: Path
+    info: GraphQLResolveInfo[Any]
+
+
+class Outcome(NamedTuple):
+    """What one resolver call gave: a value or an exception, at once or once awaited."""
+
+    awaited: bool
+    value: Any
+    raised: bool
+
+
+class Replay:
+    """graphql-core middleware: a resolver the plan already called answers what it answered."""
+
+    def __init__(self, outcomes: dict[tuple[str | int, ...], Outcome]) -> None:
+        self.outcomes = outcomes
+
+    def resolve(self, next_: Any, source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        outcome = self.outcomes.pop(tuple(info.path.as_list()), None)
+        if outcome is None:
+            return next_(source, info, **args)
+        if outcome.awaited:
+            return _replayed(outcome)
+        if outcome.raised:
+            raise outcome.value
+        return outcome.value
+
+
+async def _replayed(outcome: Outcome) -> Any:
+    if outcome.raised:
+        raise outcome.value
+    return outcome.value
+
+
+class Run:
+    """One request's walk of a plan; raises on the first thing it does not answer itself."""
+
+    def __init__(self, executor: PlanExecutor) -> None:
+        self.executor = executor
+        self.is_awaitable = executor.is_awaitable
+        self.pending: list[_Pending] = []
+        # Every resolver call's outcome by response path, for graphql-core to reuse if the
+        # request is given back to it.
+        self.outcomes: dict[tuple[str | int, ...], Outcome] = {}
+
+    def start(self, root: ObjectPlan) -> dict[str, Any]:
+        """The answer as far as it goes without waiting; ``pending`` says what is awaited."""
+        return self.object(root, self.executor.root_value, None)
+
+    async def finish(self) -> None:
+        """Fill in the awaited values; raises if anything failed or was rejected."""
+        running: set[asyncio.Future[None]] = set()
+        rejected = False
+        try:
+            # Each value is completed as soon as it arrives, and the resolvers under it start
+            # then, as in graphql-core: a slow field never holds back a fast one's children.
+            while self.pending or running:
+                if rejected:
+                    running |= self.drain()
+                else:
+                    running |= {asyncio.ensure_future(self.settle(p)) for p in self.pending}
+                    self.pending = []
+                if not running:
+                    break
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # Nothing is cancelled on a rejection: what runs settles and its outcome is
+                # kept for graphql-core, and nothing is left running behind the request.
+                failures = [t for t in done if t.cancelled() or t.exception() is not None]
+                rejected = rejected or bool(failures)
+        except BaseException:
+            self.drain()
+            for task in running:
+                task.cancel()  # the request itself was cancelled
+            raise
+        if rejected:
+            raise Rejected
+
+    async def settle(self, pending: _Pending, *, complete: bool = True) -> None:
+        try:
+            value = await pending.awaitable
+        except Exception as error:
+            self.record(pending.path, Outcome(awaited=True, value=error, raised=True))
+            if complete:
+                raise
+            return  # kept for graphql-core, which reports it
+        self.record(pending.path, Outcome(awaited=True, value=value, raised=False))
+        if complete:
+            plan = pending.plan
+            pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+
+    def drain(self) -> set[asyncio.Future[None]]:
+        """After a rejection: what is awaited and already running (a future, a task) is left to
+        settle, its outcome kept; a coroutine not started yet is closed, and graphql-core calls
+        its resolver itself."""
+        settling: set[asyncio.Future[None]] = set()
+        for pending in self.pending:
+            if inspect.iscoroutine(pending.awaitable):
+                pending.awaitable.close()
+            else:
+                settling.add(asyncio.ensure_future(self.settle(pending, complete=False)))
+        self.pending = []
+        return settling
+
+    def record(self, path: Path, outcome: Outcome) -> None:
+        self.outcomes[tuple(path.as_list())] = outcome
+
+    def object(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
+        type_name = plan.type.name
+        is_awaitable = self.is_awaitable
+        result: dict[str, Any] = {}
+        for field_plan in plan.fields:
+            key = field_plan.key
+            kind = field_plan.kind
+            if kind == LEAF:
+                leaf = field_plan.leaf
+                value = leaf.read(source, leaf.attribute)
+                if value.__class__ is leaf.unchanged:
+                    result[key] = value
+                    continue
+                if value is None or value is Undefined:
+                    if leaf.non_null:
+                        raise Rejected
+                    result[key] = None
+                    continue
+                if value.__class__ not in _plain and not _known_plain(value, is_awaitable):
+                    raise Rejected
+                coerced = leaf.type.coerce_output_value(value)
+                if coerced is None or coerced is Undefined:
+                    raise Rejected
+                result[key] = coerced
+            elif kind == TYPENAME:
+                result[key] = type_name
+            elif kind == ATTRIBUTE:
+                value = field_plan.read(source, field_plan.attribute)
+                if is_awaitable(value):
+                    raise Rejected  # graphql-core would await it; rare enough to leave to it
+                result[key] = field_plan.complete(self, value, Path(path, key, type_name), None)
+            else:
+                field_path = Path(path, key, type_name)
+                info = self.info(field_plan, field_path)
+                try:
+                    value = self.resolve(field_plan, source, info)
+                except Exception as error:
+                    self.record(field_path, Outcome(awaited=False, value=error, raised=True))
+                    raise
+                if is_awaitable(value):
+                    result[key] = None  # keeps the key's place; filled once awaited
+                    self.pending.append(_Pending(value, field_plan, result, field_path, info))
+                else:
+                    self.record(field_path, Outcome(awaited=False, value=value, raised=False))
+                    result[key] = field_plan.complete(self, value, field_path, info)
+        return result
+
+    def info(self, field_plan: FieldPlan, path: Path) -> GraphQLResolveInfo[Any]:
+        return self.executor.build_resolve_info(
+            field_plan.definition, field_plan.nodes, field_plan.parent, path
+        )
+
+    def resolve(self, field_plan: FieldPlan, source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        executor = self.executor
+        definition = field_plan.definition
+        arguments = (
+            get_argument_values(
+                definition,
+                field_plan.details[0].node,
+                executor.variable_values,
+                field_plan.details[0].fragment_variable_values,
+                executor.hide_suggestions,
+            )
+            if field_plan.has_arguments
+            else {}
+        )
+        resolve = definition.resolve or executor.field_resolver
+        return resolve(source, info, **arguments)
+
+    def composite(
+        self,
+        field_plan: FieldPlan,
+        return_type: GraphQLAbstractType | GraphQLObjectType,
+        value: Any,
+        path: Path,
+        info: GraphQLResolveInfo[Any] | None,
+    ) -> dict[str, Any]:
+        """An interface, a union or an object type with ``is_type_of``: they get the field's
+        info, as in graphql-core (where a list item's info is its list's)."""
+        if info is None:
+            field_path = path
+            while isinstance(field_path.key, int) and field_path.prev is not None:
+                field_path = field_path.prev
+            info = self.info(field_plan, field_path)
+        if isinstance(return_type, GraphQLObjectType):
+            object_type = return_type
+        else:
+            object_type = self.runtime_type(field_plan, return_type, value, info)
+        if object_type.is_type_of is not None:
+            matches = object_type.is_type_of(value, info)
+            if self.is_awaitable(matches) or not matches:
+                _close(matches)
+                raise Rejected
+        return self.object(self.executor.object_plan(field_plan, object_type), value, path)
+
+    def runtime_type(
+        self,
+        field_plan: FieldPlan,
+        return_type: GraphQLAbstractType,
+        value: Any,
+        info: GraphQLResolveInfo[Any],
+    ) -> GraphQLObjectType:
+        executor = self.executor
+        resolve_type = return_type.resolve_type or executor.type_resolver
+        runtime = resolve_type(value, info, return_type)
+        if self.is_awaitable(runtime):
+            _close(runtime)
+            raise Rejected
+        return executor.ensure_valid_runtime_type(
+            runtime, return_type, field_plan.details, info, value
+        )
+
+
+# Classes whose values are neither exceptions nor awaitables, known without asking each value.
+_plain: set[type] = {str, int, float, bool, Decimal, datetime, date}
+
+
+def _known_plain(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
+    """Whether ``value`` is neither an exception nor an awaitable; an enum class passing is
+    remembered (awaitability is a matter of the class for everything but generators)."""
+    if isinstance(value, Exception) or is_awaitable(value):
+        return False
+    kind = value.__class__
+    if isinstance(value, Enum) and not hasattr(kind, "__await__") and len(_plain) < 1024:
+        _plain.add(kind)
+    return True
+
+
+def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Completer:
+    """graphql-core's ``complete_value`` for one field's type, for the values it would complete
+    without an error; anything else raises ``Rejected``."""
+    if isinstance(return_type, GraphQLNonNull):
+        inner = _completer(field_plan, return_type.of_type)
+
+        def non_null(run: Run, value: Any, path: Path, info: Any) -> Any:
+            completed = inner(run, value, path, info)
+            if completed is None:
+                raise Rejected
+            return completed
+
+        return non_null
+
+    if isinstance(return_type, GraphQLList):
+        item = _completer(field_plan, return_type.of_type)
+
+        def items(run: Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise Rejected
+            if run.executor.is_async_iterable(value) or not is_iterable(value):
+                raise Rejected
+            is_awaitable = run.is_awaitable
+            completed = []
+            for index, each in enumerate(value):
+                if is_awaitable(each):
+                    raise Rejected
+                completed.append(item(run, each, path.add_key(index, None), info))
+            return completed
+
+        return items
+
+    if is_leaf_type(return_type):
+        coerce = return_type.coerce_output_value
+
+        def leaf(run: Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise Rejected
+            coerced = coerce(value)
+            if coerced is None or coerced is Undefined:
+                raise Rejected
+            return coerced
+
+        return leaf
+
+    if isinstance(return_type, GraphQLObjectType) and return_type.is_type_of is None:
+        object_type = return_type
+
+        def plain_object(run: Run, value: Any, path: Path, info: Any) -> Any:
+            if value is None or value is Undefined:
+                return None
+            if isinstance(value, Exception):
+                raise Rejected
+            return run.object(run.executor.object_plan(field_plan, object_type), value, path)
+
+        return plain_object
+
+    composite_type = return_type
+
+    def composite(run: Run, value: Any, path: Path, info: Any) -> Any:
+        if value is None or value is Undefined:
+            return None
+        if isinstance(value, Exception):
+            raise Rejected
+        return run.composite(field_plan, composite_type, value, path, info)  # type: ignore[arg-type]
+
+    return composite
+
+
+def _close(value: Any) -> None:
+    if inspect.iscoroutine(value):
+        value.close()
