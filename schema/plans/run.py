@@ -136,6 +136,7 @@ class Run:
         # Every resolver call's outcome by response path, for graphql-core to reuse if the
         # request is given back to it.
         self.outcomes: dict[tuple[str | int, ...], Outcome] = {}
+        self.given_back = False  # something failed: graphql-core answers this request
 
     def start(self, root: ObjectPlan) -> dict[str, Any]:
         """The answer as far as it goes without waiting; ``pending`` says what is awaited."""
@@ -174,13 +175,20 @@ class Run:
             value = await pending.awaitable
         except Exception as error:
             self.record(pending.path, Outcome(awaited=True, value=error, raised=True))
+            self.given_back = True
             if complete:
                 raise
             return  # kept for graphql-core, which reports it
         self.record(pending.path, Outcome(awaited=True, value=value, raised=False))
-        if complete:
+        if complete and not self.given_back:
+            # Once the request is given back, completing is graphql-core's: calling the
+            # resolvers under this value now would only call some it may never reach.
             plan = pending.plan
-            pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+            try:
+                pending.into[plan.key] = plan.complete(self, value, pending.path, pending.info)
+            except BaseException:
+                self.given_back = True
+                raise
 
     def drain(self) -> set[asyncio.Future[None]]:
         """After a rejection: what is awaited and already running (a future, a task) is left to
