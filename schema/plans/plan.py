@@ -25,12 +25,15 @@ from typing import Any
 
 from graphql import (
     DirectiveNode,
+    GraphQLError,
     GraphQLField,
     GraphQLObjectType,
     OperationDefinitionNode,
     OperationType,
     TypeNameMetaFieldDef,
     VariableNode,
+    parse,
+    print_ast,
     visit,
 )
 from graphql.execution.collect_fields import (
@@ -71,7 +74,16 @@ class KnownDocuments:
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> KnownDocuments:
-        return cls(frozenset(texts))
+        """``texts``, each also as graphql-core prints it: what a client that parses documents
+        and prints them back (gql does) sends instead of the file's text."""
+        known = set()
+        for text in texts:
+            known.add(text)
+            try:
+                known.add(print_ast(parse(text)))
+            except GraphQLError:
+                pass  # not a document: graphql-core will say so when it is sent
+        return cls(frozenset(known))
 
 
 class PlanExecutor(LeafExecutor):

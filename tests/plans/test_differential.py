@@ -302,7 +302,7 @@ def test_the_gateway_runs_on_the_plan_executor() -> None:
     from schema.plans.plan import PlanExecutor
 
     assert issubclass(schema.execution_context_class, PlanExecutor)
-    assert {(OPERATIONS / name).read_text() for name in CASES} == schema.known.texts
+    assert {(OPERATIONS / name).read_text() for name in CASES} <= schema.known.texts
     offer = schema._schema.get_type("Offer")
     connection = schema._schema.get_type("OfferConnection")
     assert isinstance(offer, GraphQLObjectType) and isinstance(connection, GraphQLObjectType)
