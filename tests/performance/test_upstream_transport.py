@@ -96,3 +96,11 @@ async def test_the_headers_on_the_wire_are_the_ones_httpx_built() -> None:
     assert "content-type" not in names  # httpx sent none; aiohttp must not add one
     assert names.count("host") == 1 and names.count("content-length") == 1
     assert "content-type" not in [name for name, _ in posted.json()]
+
+
+def test_sniffio_is_installed() -> None:
+    # httpcore (under the JWKS client, and any httpx client without our transport) looks for
+    # sniffio on every request when it is missing, retrying a failing import each time.
+    import sniffio
+
+    assert callable(sniffio.current_async_library)  # importable, and the real package
