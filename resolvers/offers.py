@@ -163,7 +163,12 @@ def _view(ads: Ads, ad: Ad, channel: Channel) -> OfferView:
 
 
 def offer_views(ads: Ads, ranked: Sequence[Ad], channel: Channel) -> list[OfferView]:
-    return [_view(ads, ad, channel) for ad in ranked]
+    # each ad's rank from one pass over the ranking, not a search of it per ad
+    ranks: dict[str, int] = {}
+    for position, ad_id in enumerate(ads.rankings.get("all", ()), 1):
+        ranks.setdefault(ad_id, position)
+    categories = ads.categories
+    return [OfferView(ad, categories.get(ad.ad_id), ranks.get(ad.ad_id), channel) for ad in ranked]
 
 
 async def load_offer_view(

@@ -10,10 +10,11 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -23,6 +24,8 @@ from gateway.context import Context
 from gateway.upstreams.cardlytics.models import (
     Ad,
     AdReward,
+    Ads,
+    AdsQuery,
     Channel,
     ImageSize,
     PurchaseRequirement,
@@ -120,10 +123,15 @@ def open_value(kind: type[E], value: str | None) -> E | None:
     # Cardlytics adds values over time; a new one must not fail the screen.
     if value is None:
         return None
-    try:
-        return kind(str(value))
-    except ValueError:
-        return kind["UNKNOWN"]
+    # a dict lookup: Enum's own lookup costs several times more, five times per offer
+    members = _MEMBERS.get(kind)
+    if members is None:
+        members = _MEMBERS[kind] = {str(m.value): m for m in kind}
+    found = members.get(str(value))
+    return found if found is not None else kind["UNKNOWN"]
+
+
+_MEMBERS: dict[type[Enum], dict[str, Any]] = {}
 
 
 def _known(values: list[E] | None, field: str, info: Info) -> list[str] | None:
@@ -356,10 +364,43 @@ class OfferFilter:
     )
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """One getAds answer's offers, each built once, in every ranking's order."""
+
+    ads: Ads
+    rankings: dict[str, list[Offer]]
+
+    @classmethod
+    def of(cls, ads: Ads, channel: Channel) -> _Ranked:
+        built: dict[str, Offer] = {}
+
+        def offer(view: OfferView) -> Offer:
+            found = built.get(view.ad.ad_id)
+            if found is None:
+                found = built[view.ad.ad_id] = Offer.from_view(view)
+            return found
+
+        rankings = {
+            name: [offer(v) for v in offer_views(ads, ads.ranked(name), channel)]
+            for name in ads.rankings
+        }
+        return cls(ads, rankings)
+
+
+def _ranked_by_query(context: Context) -> dict[AdsQuery, _Ranked]:
+    return {}
+
+
 async def _ranked(
     info: Info, filter: OfferFilter | None
 ) -> tuple[list[Offer], dict[str, list[Offer]]]:
-    """The filter's offers in ranking order, plus every ranking by name."""
+    """The filter's offers in ranking order, plus every ranking by name.
+
+    ``offers``, ``rankings`` and ``categories`` read one getAds answer: its offers are built once
+    per request and shared (kept while the loader gives the same answer; a mutation's fresh
+    answer builds anew).
+    """
     chosen = filter or OfferFilter()
     query = ads_query(
         chosen.channel,
@@ -372,11 +413,11 @@ async def _ranked(
         include_expired=chosen.include_expired,
     )
     ads = await load_ads(info.context, query)
-    rankings = {
-        name: [Offer.from_view(v) for v in offer_views(ads, ads.ranked(name), chosen.channel)]
-        for name in ads.rankings
-    }
-    return rankings.get("all", []), rankings
+    kept = info.context.loader(_ranked_by_query)
+    ranked = kept.get(query)
+    if ranked is None or ranked.ads is not ads:
+        ranked = kept[query] = _Ranked.of(ads, chosen.channel)
+    return ranked.rankings.get("all", []), ranked.rankings
 
 
 def _cursor(index: int) -> str:
