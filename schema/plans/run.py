@@ -85,6 +85,21 @@ class FieldPlan:
 class ObjectPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan]
+    # Per field, what its step needs, unpacked at once: (kind, key, read, attribute, unchanged,
+    # non_null, coerce, the field's plan); the leaf's own values for a LEAF.
+    steps: list[tuple[Any, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.steps = [
+            (LEAF, f.key, *_leaf_step(f.leaf), f)
+            if f.kind == LEAF
+            else (f.kind, f.key, f.read, f.attribute, None, False, None, f)
+            for f in self.fields
+        ]
+
+
+def _leaf_step(leaf: Any) -> tuple[Any, ...]:
+    return (leaf.read, leaf.attribute, leaf.unchanged, leaf.non_null, leaf.type.coerce_output_value)
 
 
 class _Pending(NamedTuple):
@@ -210,30 +225,27 @@ class Run:
         type_name = plan.type.name
         is_awaitable = self.is_awaitable
         result: dict[str, Any] = {}
-        for field_plan in plan.fields:
-            key = field_plan.key
-            kind = field_plan.kind
+        for kind, key, read, attribute, unchanged, non_null, coerce, field_plan in plan.steps:
             if kind == LEAF:
-                leaf = field_plan.leaf
-                value = leaf.read(source, leaf.attribute)
-                if value.__class__ is leaf.unchanged:
+                value = read(source, attribute)
+                if value.__class__ is unchanged:
                     result[key] = value
                     continue
                 if value is None or value is Undefined:
-                    if leaf.non_null:
+                    if non_null:
                         raise Rejected
                     result[key] = None
                     continue
                 if value.__class__ not in _plain and not _known_plain(value, is_awaitable):
                     raise Rejected
-                coerced = leaf.type.coerce_output_value(value)
+                coerced = coerce(value)
                 if coerced is None or coerced is Undefined:
                     raise Rejected
                 result[key] = coerced
             elif kind == TYPENAME:
                 result[key] = type_name
             elif kind == ATTRIBUTE:
-                value = field_plan.read(source, field_plan.attribute)
+                value = read(source, attribute)
                 if is_awaitable(value):
                     raise Rejected  # graphql-core would await it; rare enough to leave to it
                 result[key] = field_plan.complete(self, value, Path(path, key, type_name), None)
@@ -385,13 +397,15 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
 
     if isinstance(return_type, GraphQLObjectType) and return_type.is_type_of is None:
         object_type = return_type
+        objects, name = field_plan.objects, return_type.name
 
         def plain_object(run: Run, value: Any, path: Path, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
             if isinstance(value, Exception):
                 raise Rejected
-            return run.object(run.executor.object_plan(field_plan, object_type), value, path)
+            plan = objects.get(name) or run.executor.object_plan(field_plan, object_type)
+            return run.object(plan, value, path)
 
         return plain_object
 
