@@ -22,7 +22,8 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from gateway.context import Context
-from gateway.store.events import ACCUMULATING, StoredReward, rewards_of
+from gateway.store.events import ACCUMULATING, StoredReward
+from gateway.store.rewards import stored_rewards
 from gateway.upstreams.cardlytics.models import AdRedemptions, Redemption, RewardSummary
 from gateway.upstreams.cardlytics.models.rewards import RewardTotals, RewardTotalsByPeriod
 from resolvers.offers import DEFAULT_CHANNEL, OfferView, load_offer_view
@@ -75,7 +76,8 @@ def _summary_once(context: Context) -> Once[RewardSummary]:
 
 
 def _stored_once(context: Context) -> Once[list[StoredReward]]:
-    return Once(lambda: rewards_of(context.database, context.customer_id))
+    # an empty answer is remembered briefly (gateway.store.rewards): most customers have none
+    return Once(lambda: stored_rewards(context.database, context.customer_id))
 
 
 async def load_reward_currency(context: Context) -> str:
