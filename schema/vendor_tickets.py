@@ -167,107 +167,104 @@ class VendorTicketComment:
     def from_data(cls, comment: TicketComment) -> VendorTicketComment:
         return cls(
             id=strawberry.ID(comment.comment_id) if comment.comment_id else None,
-            date=utc(comment.date),
+            date=_utc(comment.date),
             text=comment.comment,
             action=str(comment.action) if comment.action else None,
             role=str(comment.role) if comment.role else None,
         )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    # A moment within a day of datetime's range may have no UTC form (0001-01-01T00:30+01:00):
+    # it is shown as ClickBank wrote it rather than failing the whole ticket, which is built at
+    # once with every field.
+    try:
+        return utc(moment)
+    except OverflowError:
+        return moment
+
+
 @strawberry.type(description="A ClickBank ticket on an order receipt. Support agents only.")
 class VendorTicket(Ticket):
+    """Every field is a plain attribute, set once from the ticket by ``__init__``: a search
+    answers 100 tickets of ten fields, and a field with a resolver costs a resolver call (an
+    info, two wrappers) where an attribute is read inline by the executor."""
+
     data: strawberry.Private[TicketData]
-
-    @described("The ClickBank ticket number.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.data.ticket_id)
-
-    @described("What the ticket is about.")
-    def description(self) -> str | None:
-        return self.data.description
-
-    @described("When the ticket was opened.")
-    def opened_at(self) -> datetime | None:
-        return utc(self.data.opened_date)
-
-    @described("When the ticket was closed, if it is.")
-    async def closed_at(self, info: strawberry.Info) -> datetime | None:
-        return utc(self.data.closed_date)
-
-    @described("The order receipt the ticket is about.")
-    def receipt(self) -> str | None:
-        return self.data.receipt
-
-    @strawberry.field
-    def type(self) -> VendorTicketType | None:
-        return _known(VendorTicketType, self.data.type)
-
-    @described("The type exactly as ClickBank wrote it.")
-    def type_code(self) -> str | None:
-        return str(self.data.type) if self.data.type is not None else None
-
-    @described("Null for a status this schema does not know yet.")
-    def status(self) -> VendorTicketStatus | None:
-        return _known(VendorTicketStatus, self.data.status)
-
-    @described("Oldest first.")
-    def comments(self) -> list[VendorTicketComment]:
-        return [VendorTicketComment.from_data(c) for c in self.data.comments]
-
-    @strawberry.field
-    def refund_type(self) -> VendorRefundType | None:
-        return _known(VendorRefundType, self.data.refund_type)
-
-    @described("The refunded percentage of a PARTIAL_PERCENT refund.")
-    def refund_percent(self) -> Decimal | None:
-        return self.data.refund_percent
-
-    @described(
-        "A PARTIAL_AMOUNT refund, in the customer's purchase currency (which the "
+    # Ticket declares these four as resolvers (CustomerTicket computes them); here they are
+    # attributes of the same GraphQL types, which mypy cannot see through the decorator.
+    id: strawberry.ID = strawberry.field(  # type: ignore[assignment]
+        description="The ClickBank ticket number."
+    )
+    description: str | None = strawberry.field(  # type: ignore[assignment]
+        description="What the ticket is about."
+    )
+    opened_at: datetime | None = strawberry.field(  # type: ignore[assignment]
+        description="When the ticket was opened."
+    )
+    closed_at: datetime | None = strawberry.field(  # type: ignore[assignment]
+        description="When the ticket was closed, if it is."
+    )
+    receipt: str | None = strawberry.field(description="The order receipt the ticket is about.")
+    type: VendorTicketType | None
+    type_code: str | None = strawberry.field(description="The type exactly as ClickBank wrote it.")
+    status: VendorTicketStatus | None = strawberry.field(
+        description="Null for a status this schema does not know yet."
+    )
+    comments: list[VendorTicketComment] = strawberry.field(description="Oldest first.")
+    refund_type: VendorRefundType | None
+    refund_percent: Decimal | None = strawberry.field(
+        description="The refunded percentage of a PARTIAL_PERCENT refund."
+    )
+    refund_amount_in_customer_currency: Decimal | None = strawberry.field(
+        description="A PARTIAL_AMOUNT refund, in the customer's purchase currency (which the "
         "ticket does not name; `refundPreview` does)."
     )
-    def refund_amount_in_customer_currency(self) -> Decimal | None:
-        return self.data.refund_in_customer_currency
+    note: str | None = strawberry.field(
+        description="What the ticket did to the receipt (refund, cancellation)."
+    )
+    product_item_no: str | None = strawberry.field(
+        description="The line item (sku) the ticket is about; none: the whole cart."
+    )
+    updated_at: datetime | None
+    expires_at: datetime | None
+    source: str | None = strawberry.field(
+        description="Where the ticket was opened, e.g. API, CUSTOMER_WAM."
+    )
+    customer_first_name: str | None
+    customer_last_name: str | None
+    email: str | None
+    email_at_order_time: str | None
+    locale: str | None
 
-    @described("What the ticket did to the receipt (refund, cancellation).")
-    def note(self) -> str | None:
-        return self.data.note
+    def __init__(self, data: TicketData) -> None:
+        self.data = data
+        self.id = strawberry.ID(data.ticket_id)
+        self.description = data.description
+        self.opened_at = _utc(data.opened_date)
+        self.closed_at = _utc(data.closed_date)
+        self.receipt = data.receipt
+        self.type = _known(VendorTicketType, data.type)
+        self.type_code = str(data.type) if data.type is not None else None
+        self.status = _known(VendorTicketStatus, data.status)
+        self.comments = [VendorTicketComment.from_data(c) for c in data.comments]
+        self.refund_type = _known(VendorRefundType, data.refund_type)
+        self.refund_percent = data.refund_percent
+        self.refund_amount_in_customer_currency = data.refund_in_customer_currency
+        self.note = data.note
+        self.product_item_no = data.product_item_no
+        self.updated_at = _utc(data.update_time)
+        self.expires_at = _utc(data.expiration_date)
+        self.source = str(data.source) if data.source is not None else None
+        self.customer_first_name = data.customer_first_name
+        self.customer_last_name = data.customer_last_name
+        self.email = data.email
+        self.email_at_order_time = data.email_at_order_time
+        self.locale = data.locale
 
-    @described("The line item (sku) the ticket is about; none: the whole cart.")
-    def product_item_no(self) -> str | None:
-        return self.data.product_item_no
-
-    @strawberry.field
-    def updated_at(self) -> datetime | None:
-        return utc(self.data.update_time)
-
-    @strawberry.field
-    def expires_at(self) -> datetime | None:
-        return utc(self.data.expiration_date)
-
-    @described("Where the ticket was opened, e.g. API, CUSTOMER_WAM.")
-    def source(self) -> str | None:
-        return str(self.data.source) if self.data.source is not None else None
-
-    @strawberry.field
-    def customer_first_name(self) -> str | None:
-        return self.data.customer_first_name
-
-    @strawberry.field
-    def customer_last_name(self) -> str | None:
-        return self.data.customer_last_name
-
-    @strawberry.field
-    def email(self) -> str | None:
-        return self.data.email
-
-    @strawberry.field
-    def email_at_order_time(self) -> str | None:
-        return self.data.email_at_order_time
-
-    @strawberry.field
-    def locale(self) -> str | None:
-        return self.data.locale
+    def __repr__(self) -> str:
+        # Names and e-mail addresses stay out of logs, as in TicketData's own repr.
+        return f"VendorTicket(id={self.id!r})"
 
 
 def vendor_ticket(data: TicketData | None) -> VendorTicket | None:
