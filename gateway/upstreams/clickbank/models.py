@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from gateway.upstreams.clickbank.vocab import (
     CommentRole,
@@ -45,12 +45,6 @@ _naive_dates_seen = False
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise ValueError("expected text")
 
 
 def _ticket_id(value: Any) -> str:
@@ -86,6 +80,15 @@ def _currency(value: Any) -> str | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
+    # the usual case first (a page holds a thousand): no blanks around it, a zone in it
+    if value.__class__ is str and not value[-1:].isspace():
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # not a date-time at all: the checks below say so
+        else:
+            if moment.tzinfo is not None:
+                return moment
     if _blank(value):
         return None
     if isinstance(value, datetime):
@@ -108,7 +111,12 @@ def _log_naive_date() -> None:
 
 
 def _enum(enum: type[E]) -> Callable[[Any], E | str | None]:
+    members: dict[Any, E] = {member.value: member for member in enum}
+
     def parse(value: Any) -> E | str | None:
+        # a value as the API writes it is one dict lookup, not an Enum call
+        if value.__class__ is str and (member := members.get(value)) is not None:
+            return member
         if _blank(value):
             return None
         if isinstance(value, str):
@@ -122,7 +130,9 @@ def _comments(value: Any) -> Any:
     return value if isinstance(value, tuple) else tuple(as_list(value))
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
+# Text or nil, nothing else (no number read as its digits): pydantic's strict str, checked in
+# its own code instead of a Python call per field.
+Text = Annotated[str | None, Strict()]
 Money = Annotated[Decimal | None, BeforeValidator(_money)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 Currency = Annotated[str | None, BeforeValidator(_currency)]

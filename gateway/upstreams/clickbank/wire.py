@@ -149,7 +149,7 @@ def _plain(raw: Any) -> WireValue:
         # general way, which drops the attributes (a key merely containing "@" is kept there).
         if "$" in raw or "@" in "".join(raw):
             return _plain_object(raw)
-        return {key: _plain(value) for key, value in raw.items()}
+        return {k: v if v.__class__ is str else _plain(v) for k, v in raw.items()}
     if kind is list:
         return [_plain(item) for item in raw]
     if kind is float:
