@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as SafeET
@@ -138,7 +138,10 @@ _NIL = {"@nil": "true"}
 
 def _plain(raw: Any) -> WireValue:
     """``_normalise`` for orjson's output, the common shapes first: strings, nils, and objects
-    with neither attributes nor text nodes. Any other object goes the general way."""
+    with neither attributes nor text nodes. Any other object goes the general way.
+
+    orjson's objects and lists are this call's own, so they are changed in place: no second
+    set of containers, which would be garbage (and work for the collector) at once."""
     if raw is None or isinstance(raw, str):
         return raw
     kind = raw.__class__
@@ -149,11 +152,17 @@ def _plain(raw: Any) -> WireValue:
         # general way, which drops the attributes (a key merely containing "@" is kept there).
         if "$" in raw or "@" in "".join(raw):
             return _plain_object(raw)
-        return {k: v if v.__class__ is str else _plain(v) for k, v in raw.items()}
+        for key, value in raw.items():
+            if value.__class__ is not str:
+                raw[key] = _plain(value)  # a new value for a key: the dict keeps its size
+        return cast(WireObject, raw)
     if kind is list:
-        return [_plain(item) for item in raw]
+        for index, item in enumerate(raw):
+            if item.__class__ is not str:
+                raw[index] = _plain(item)
+        return cast(list[WireValue], raw)
     if kind is float:
-        raise _Inexact
+        raise _Inexact  # the body is read again: what was changed in place is dropped
     return _normalise(raw)  # bool, int: no float below them
 
 
