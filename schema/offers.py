@@ -165,10 +165,10 @@ class PurchaseRequirementType:
     @classmethod
     def from_upstream(cls, requirement: PurchaseRequirement) -> PurchaseRequirementType:
         return cls(
-            min_spend_amount=requirement.min_spend_amount,
-            purchase_channels=list(requirement.purchase_channels),
-            purchase_types=list(requirement.purchase_types),
-            merchant_url_link_click_required=requirement.merchant_url_link_click_required,
+            min_spend_amount=requirement.get("min_spend_amount"),
+            purchase_channels=list(requirement.get("purchase_channels", ())),
+            purchase_types=list(requirement.get("purchase_types", ())),
+            merchant_url_link_click_required=requirement.get("merchant_url_link_click_required"),
         )
 
 
@@ -208,7 +208,9 @@ class Image:
 
     @classmethod
     def of(cls, size: ImageSize | None) -> Image | None:
-        return cls(url=size.url, width=size.width, height=size.height) if size else None
+        if size is None:
+            return None
+        return cls(url=size["url"], width=size.get("width"), height=size.get("height"))
 
 
 @strawberry.type
@@ -296,16 +298,18 @@ class Offer:
 
 
 def _logo(ad: Ad) -> Logo | None:
-    if ad.assets is None or ad.assets.logo is None:
+    logo = ad.assets.get("logo") if ad.assets is not None else None
+    if logo is None:
         return None
-    variants = ad.assets.logo.value
-    return Logo(small=Image.of(variants.small), large=Image.of(variants.large))
+    variants = logo.get("value", {})
+    return Logo(small=Image.of(variants.get("small")), large=Image.of(variants.get("large")))
 
 
 def _copy(ad: Ad) -> OfferCopy | None:
-    if ad.assets is None or ad.assets.ad_copy is None:
+    copy = ad.assets.get("ad_copy") if ad.assets is not None else None
+    if copy is None:
         return None
-    texts = ad.assets.ad_copy.value
+    texts = copy.get("value", {})
     return OfferCopy(
         headline=texts.get("headline"),
         subheadline=texts.get("subheadline"),

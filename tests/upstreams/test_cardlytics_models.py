@@ -83,10 +83,17 @@ def test_get_ads_sample_parses_with_exact_money(caplog: pytest.LogCaptureFixture
     assert ad.reward.min_spend_amount == Decimal("0.2")
     assert ad.activation_state is AdActivationState.NEW
     assert ad.start_date == datetime(2024, 6, 13, 23, 0, tzinfo=UTC)
-    assert ad.assets is not None and ad.assets.ad_copy is not None
-    assert ad.assets.ad_copy.value["headline"] == "£5 Bonus Rewards"
-    assert ad.assets.logo is not None and ad.assets.logo.value.small is not None
-    assert ad.assets.logo.value.small.width == 128
+    assert ad.assets is not None
+    copy, logo = ad.assets.get("ad_copy"), ad.assets.get("logo")
+    assert copy is not None and copy.get("value", {})["headline"] == "£5 Bonus Rewards"
+    assert logo is not None and logo.get("value", {}).get("small") == {
+        "url": "https://publisher-cdn-us.cardlytics.com/images/non-annotated-logo/"
+        "8f98ada322d648eebc44e599ed7ff9cc.jpg",
+        "width": 128,
+        "height": 128,
+    }
+    requirement = ad.reward.purchase_requirement
+    assert requirement is not None and requirement.get("min_spend_amount") == Decimal("0.2")
     assert ads.categories[AD_ID].name == "Food"
     assert ads.store_locations is None
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
-from pydantic import BeforeValidator, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+    with_config,
+)
+from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict
 
 from gateway.upstreams.cardlytics.models.base import (
     Id,
@@ -85,46 +95,59 @@ class AdsQuery(WireModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class ImageSize(WireModel):
+# The parts of an ad below are plain dicts (TypedDicts), not models: a getAds answer holds
+# hundreds of them, and a dict of strings and numbers is neither a model instance with its own
+# fields-set nor an object the garbage collector has to walk on every pass.
+_PARTS = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+
+
+@with_config(_PARTS)
+class ImageSize(TypedDict):
     url: str
-    width: int | None = None
-    height: int | None = None
+    width: NotRequired[int | None]
+    height: NotRequired[int | None]
 
 
-class ImageVariants(WireModel):
-    large: ImageSize | None = None
-    small: ImageSize | None = None
+@with_config(_PARTS)
+class ImageVariants(TypedDict, total=False):
+    large: ImageSize | None
+    small: ImageSize | None
 
 
-class Image(WireModel):
-    type: str | None = None
-    value: ImageVariants = ImageVariants()
+@with_config(_PARTS)
+class Image(TypedDict, total=False):
+    type: str | None
+    value: ImageVariants
 
 
-class AdCopy(WireModel):
-    type: str | None = None
-    value: dict[str, str | None] = Field(default_factory=dict)
+@with_config(_PARTS)
+class AdCopy(TypedDict, total=False):
+    type: str | None
+    value: dict[str, str | None]
 
 
-class CallsToAction(WireModel):
-    type: str | None = None
-    value: dict[str, JsonValue] = Field(default_factory=dict)
+@with_config(_PARTS)
+class CallsToAction(TypedDict, total=False):
+    type: str | None
+    value: dict[str, JsonValue]
 
 
-class AdAssets(WireModel):
-    logo: Image | None = None
-    large_rectangle: Image | None = None
-    small_rectangle: Image | None = None
-    # "copy" would shadow BaseModel.copy
-    ad_copy: AdCopy | None = Field(default=None, alias="copy")
-    calls_to_action: CallsToAction | None = None
+@with_config(_PARTS)
+class AdAssets(TypedDict, total=False):
+    logo: Image | None
+    large_rectangle: Image | None
+    small_rectangle: Image | None
+    # "copy" as on the wire
+    ad_copy: Annotated[AdCopy | None, Field(alias="copy")]
+    calls_to_action: CallsToAction | None
 
 
-class PurchaseRequirement(WireModel):
-    min_spend_amount: Decimal | None = None
-    purchase_channels: tuple[str, ...] = ()
-    purchase_types: tuple[str, ...] = ()
-    merchant_url_link_click_required: bool | None = None
+@with_config(_PARTS)
+class PurchaseRequirement(TypedDict, total=False):
+    min_spend_amount: Decimal | None
+    purchase_channels: tuple[str, ...]
+    purchase_types: tuple[str, ...]
+    merchant_url_link_click_required: bool | None
 
 
 class AdReward(WireModel):
