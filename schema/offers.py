@@ -172,8 +172,15 @@ class PurchaseRequirementType:
         )
 
 
+def _requirement(reward: strawberry.Parent[OfferReward]) -> PurchaseRequirementType | None:
+    if reward.requirement is None:
+        return None
+    return PurchaseRequirementType.from_upstream(reward.requirement)
+
+
 @strawberry.type(name="OfferReward", description="What the customer earns.")
 class OfferReward:
+    requirement: strawberry.Private[PurchaseRequirement | None]
     type: RewardType | None
     amount: Decimal | None = strawberry.field(
         description="A percentage for PERCENT_AMOUNT_PURCHASE, else an amount of money."
@@ -181,21 +188,19 @@ class OfferReward:
     max_amount: Decimal | None
     is_multi_redemption: bool | None
     min_spend_amount: Decimal | None
-    purchase_requirement: PurchaseRequirementType | None
+    # built only when a document asks: the home screen does not, for any of its offers
+    purchase_requirement: PurchaseRequirementType | None = strawberry.field(resolver=_requirement)
     activation_model: ActivationModel | None
 
     @classmethod
     def from_upstream(cls, reward: AdReward) -> OfferReward:
-        requirement = reward.purchase_requirement
         return cls(
+            requirement=reward.purchase_requirement,
             type=open_value(RewardType, reward.reward_type),
             amount=reward.reward_amount,
             max_amount=reward.max_reward_amount,
             is_multi_redemption=reward.is_multi_redemption,
             min_spend_amount=reward.min_spend_amount,
-            purchase_requirement=(
-                PurchaseRequirementType.from_upstream(requirement) if requirement else None
-            ),
             activation_model=open_value(ActivationModel, reward.activation_model),
         )
 
