@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -164,8 +165,19 @@ async def _run_servers(settings: Settings, sandbox_settings: SandboxSettings | N
                 create_sandbox_app(sandbox_settings), sandbox_settings.host, sandbox_settings.port
             )
         )
+    _settle_the_heap()
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
     await asyncio.gather(*(server.serve() for server in servers))
+
+
+def _settle_the_heap() -> None:
+    # Everything built so far (modules, the schema, the app) lives as long as the process: frozen,
+    # the collector's full passes no longer walk it. Each request allocates thousands of
+    # short-lived containers (a getAds answer alone ~1,000), so a larger first generation means
+    # fewer passes over objects that are about to die anyway.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def _server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
