@@ -184,6 +184,10 @@ def _utc(moment: datetime | None) -> datetime | None:
         return moment
 
 
+def _comments(root: VendorTicket) -> list[VendorTicketComment]:
+    return [VendorTicketComment.from_data(c) for c in root.data.comments]
+
+
 @strawberry.type(description="A ClickBank ticket on an order receipt. Support agents only.")
 class VendorTicket(Ticket):
     """Every field is a plain attribute, set once from the ticket by ``__init__``: a search
@@ -211,7 +215,11 @@ class VendorTicket(Ticket):
     status: VendorTicketStatus | None = strawberry.field(
         description="Null for a status this schema does not know yet."
     )
-    comments: list[VendorTicketComment] = strawberry.field(description="Oldest first.")
+    # A resolver, unlike the rest: only the detail screen asks for comments, and a search
+    # would build two or three comment objects per ticket for nothing.
+    comments: list[VendorTicketComment] = strawberry.field(
+        resolver=_comments, description="Oldest first."
+    )
     refund_type: VendorRefundType | None
     refund_percent: Decimal | None = strawberry.field(
         description="The refunded percentage of a PARTIAL_PERCENT refund."
@@ -247,7 +255,6 @@ class VendorTicket(Ticket):
         self.type = _known(VendorTicketType, data.type)
         self.type_code = str(data.type) if data.type is not None else None
         self.status = _known(VendorTicketStatus, data.status)
-        self.comments = [VendorTicketComment.from_data(c) for c in data.comments]
         self.refund_type = _known(VendorRefundType, data.refund_type)
         self.refund_percent = data.refund_percent
         self.refund_amount_in_customer_currency = data.refund_in_customer_currency
