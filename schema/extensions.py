@@ -1,10 +1,10 @@
 """The error contract: every top-level error has ``extensions.code`` and the request id.
 
-Codes: ``UNAUTHENTICATED``, ``FORBIDDEN``, ``BAD_USER_INPUT``, ``UPSTREAM_UNAVAILABLE``,
-``UPSTREAM_TIMEOUT``, ``QUERY_TOO_COMPLEX``, ``GRAPHQL_VALIDATION_FAILED`` and
-``INTERNAL_SERVER_ERROR``. Anything unexpected is masked: the client sees "Unexpected error."
-and the request id, the log has the exception. Upstream failures say which upstream failed and
-nothing of its answer.
+Codes: ``UNAUTHENTICATED``, ``FORBIDDEN``, ``BAD_USER_INPUT`` (also a variable of the wrong
+type), ``UPSTREAM_UNAVAILABLE``, ``UPSTREAM_TIMEOUT``, ``QUERY_TOO_COMPLEX``,
+``GRAPHQL_VALIDATION_FAILED`` and ``INTERNAL_SERVER_ERROR``. Anything unexpected is masked:
+the client sees "Unexpected error." and the request id, the log has the exception. Upstream
+failures say which upstream failed and nothing of its answer.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def error_code(error: GraphQLError) -> str:
     if isinstance(original, Forbidden):
         return "FORBIDDEN"
     if isinstance(original, TicketRequestInvalid):
+        return "BAD_USER_INPUT"
+    if isinstance(original, GraphQLError) and error.path is None:
+        # graphql-core's own coercion of a variable (a string for an Int, an unknown enum value)
+        # before anything executes: the caller's input, not our fault. A resolver's error always
+        # has a path, so nothing unexpected is unmasked here.
         return "BAD_USER_INPUT"
     if isinstance(original, UpstreamTimeout):
         return "UPSTREAM_TIMEOUT"

@@ -201,6 +201,25 @@ async def test_a_document_over_a_limit_is_query_too_complex(
     assert sandbox.calls("cardlytics") == {}
 
 
+async def test_a_variable_of_the_wrong_type_is_bad_user_input(
+    gateway: Gateway, sandbox: Sandbox
+) -> None:
+    document = "query Offers($first: Int) { offers(first: $first) { totalCount } }"
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.post(
+            gateway.graphql_url,
+            json={"query": document, "variables": {"first": "ten"}},
+            headers={"Authorization": f"Bearer {gateway.customer(CUSTOMER)}"},
+        )
+    body = response.json()
+    error = _only_error(body, response, "BAD_USER_INPUT")
+    assert error["message"] == (
+        "Variable '$first' has invalid value: Int cannot represent non-integer value: 'ten'"
+    )
+    assert "data" not in body or body["data"] is None
+    assert sandbox.calls("cardlytics") == {}
+
+
 # --- masking --------------------------------------------------------------------------------
 
 
