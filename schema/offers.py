@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -429,6 +430,7 @@ async def _ranked(
     return ranked.rankings.get("all", []), ranked.rankings
 
 
+@functools.lru_cache(maxsize=1024)  # the same few dozen on every page
 def _cursor(index: int) -> str:
     return base64.urlsafe_b64encode(f"offer:{index}".encode()).decode()
 
