@@ -165,19 +165,20 @@ async def _run_servers(settings: Settings, sandbox_settings: SandboxSettings | N
                 create_sandbox_app(sandbox_settings), sandbox_settings.host, sandbox_settings.port
             )
         )
-    _settle_the_heap()
+    _settle_the_heap(settings.gc_gen0_threshold)
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", file=sys.stderr)
     await asyncio.gather(*(server.serve() for server in servers))
 
 
-def _settle_the_heap() -> None:
+def _settle_the_heap(gen0_threshold: int) -> None:
     # Everything built so far (modules, the schema, the app) lives as long as the process: frozen,
     # the collector's full passes no longer walk it. Each request allocates thousands of
     # short-lived containers (a getAds answer alone ~1,000), so a larger first generation means
-    # fewer passes over objects that are about to die anyway.
+    # fewer passes over objects that are about to die anyway, at the price of a higher peak of
+    # them in memory.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    gc.set_threshold(gen0_threshold, 10, 10)
 
 
 def _server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
