@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from bench.driver import answer_error
 from bench.measure import Load, Result, Sandbox, run_operation
 from bench.operations import (
     HOME_OFFERS,
     OPERATIONS,
+    TICKETS,
     Customer,
     Fixture,
     Operation,
@@ -38,6 +40,13 @@ LATENCY_OPERATIONS = {
     "record_impressions": 2,  # the events need the ads' serve tokens
     "activate_offer": 3,  # serve token, the event, then the offer as it now is
 }
+# No screen in operations/ reaches both upstreams (customers' reach Cardlytics, agents'
+# ClickBank), so this one does: an agent's console with the welcome offers beside a ticket. The
+# pass-through has no route for it; the gateway's p50 alone tells whether the two overlap.
+BOTH_UPSTREAMS = (
+    "query AgentConsole($id: ID!) { offers(first: 10) { totalCount nodes { id merchantName } }"
+    " vendorTicket(id: $id) { id status type } }"
+)
 # Few requests in flight, so the process under test never queues them behind its CPU: what
 # shows is how its upstream calls overlap. The viewers' sessions are warm from the main runs.
 LATENCY_LOAD = Load(concurrency=2, warmup_s=0.5, duration_s=2.0, warm_every_viewer=False)
@@ -80,9 +89,26 @@ def latency(
                 f"| {name} | {calls:.2f} | {in_sequence} | {ours.p50_ms:.1f} "
                 f"| {theirs.p50_ms:.1f} | {ours.errors + theirs.errors} |"
             )
+        both = _both_upstreams(gateway, fixture, sandbox)
+        calls = sum(both.calls_per_request().values())
+        lines.append(
+            f"| both upstreams (agent console: offers + a ticket) | {calls:.2f} | 1 "
+            f"| {both.p50_ms:.1f} | n/a | {both.errors} |"
+        )
     finally:
         sandbox.faults([])
     return lines
+
+
+def _both_upstreams(gateway: Process, fixture: Fixture, sandbox: Sandbox) -> Result:
+    bodies = [
+        {
+            "headers": {"Authorization": f"Bearer {fixture.agent_token}"},
+            "body": orjson.dumps({"query": BOTH_UPSTREAMS, "variables": {"id": ticket}}).decode(),
+        }
+        for ticket, _ in TICKETS
+    ]
+    return run_operation("both_upstreams", bodies, gateway, sandbox, LATENCY_LOAD)
 
 
 def half_load(
