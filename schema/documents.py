@@ -27,7 +27,7 @@ from graphql import (
     VariableNode,
 )
 
-__all__ = ["DocumentCache", "PreparedDocument"]
+__all__ = ["SIZE_ARGUMENTS", "DocumentCache", "PreparedDocument", "as_size"]
 
 SIZE_ARGUMENTS = ("first", "last", "limit")
 # Page-size combinations remembered per document: one per distinct page size a client sends.
@@ -56,7 +56,7 @@ class PreparedDocument:
         # The same reading as the limit check's: an int counts, anything else is "no size", and a
         # variable left out takes its default (fixed by the document, so "left out" is the key).
         return tuple(
-            _as_size(variables[name]) if name in variables else _MISSING
+            as_size(variables[name]) if name in variables else _MISSING
             for name in self._size_variables
         )
 
@@ -79,7 +79,8 @@ class DocumentCache:
         return prepared
 
 
-def _as_size(value: object) -> int | None:
+def as_size(value: object) -> int | None:
+    """A page size as the limit check reads it: an int counts, anything else (a bool) is none."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

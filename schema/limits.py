@@ -49,7 +49,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from gateway.settings import Settings
-from schema.documents import DocumentCache, PreparedDocument
+from schema.documents import SIZE_ARGUMENTS, DocumentCache, PreparedDocument, as_size
 
 __all__ = [
     "DEFAULT_DOCUMENTS",
@@ -62,7 +62,6 @@ __all__ = [
 
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
-_SIZE_ARGUMENTS = ("first", "last", "limit")
 _CONNECTION_ITEMS = ("edges", "nodes")
 # Python's recursion limit is ~1000 frames and the walk takes a few per level; no real document
 # nests fields and fragment spreads this deep (introspection's ofType chains reach ~15).
@@ -337,7 +336,7 @@ class _Walker:
         ):
             return 1  # the connection field already multiplied by its page size
         for argument in node.arguments or ():
-            if argument.name.value in _SIZE_ARGUMENTS:
+            if argument.name.value in SIZE_ARGUMENTS:
                 size = self.argument_value(argument.value)
                 if size is not None:
                     return max(size, 0)
@@ -349,7 +348,7 @@ class _Walker:
         if isinstance(value, VariableNode):
             name = value.name.value
             given = self.variables[name] if name in self.variables else self.defaults.get(name)
-            return given if isinstance(given, int) and not isinstance(given, bool) else None
+            return as_size(given)
         return None
 
 
