@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -25,12 +25,30 @@ from gateway.upstreams.errors import (
 )
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 
-__all__ = ["Classifier", "UpstreamHTTP"]
+__all__ = ["Answer", "Classifier", "UpstreamHTTP"]
 
 logger = logging.getLogger("gateway.upstreams")
 
+
+class Answer(Protocol):
+    """What a classifier may read of an upstream's answer: an ``httpx.Response`` is one, and so is
+    the lighter answer of a transport that skips building one."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+
 # Returns the error an answer stands for, or None when it is a success to hand back.
-Classifier = Callable[[httpx.Response, str], UpstreamError | None]
+Classifier = Callable[[Answer, str], UpstreamError | None]
 
 
 class UpstreamHTTP:
@@ -62,7 +80,7 @@ class UpstreamHTTP:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         content: bytes | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """Send, repeating only when ``idempotent`` and the failure is worth another try."""
         request_id = current_request_id() or str(uuid.uuid4())
         all_headers = dict(headers or {})
@@ -101,7 +119,7 @@ class UpstreamHTTP:
         params: Mapping[str, Any] | None,
         json: Any,
         content: bytes | None,
-    ) -> httpx.Response:
+    ) -> Answer:
         if not self.breaker.allow():
             raise UpstreamUnavailable(self.name, "circuit open", request_id=request_id)
         started = time.perf_counter()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-import httpx
 from pydantic import ValidationError
 
 from gateway.upstreams.errors import (
@@ -27,6 +26,7 @@ from gateway.upstreams.errors import (
     UpstreamRejected,
     UpstreamUnavailable,
 )
+from gateway.upstreams.http import Answer
 
 __all__ = ["UPSTREAM", "Expect", "Problem", "loads", "read_problem"]
 
@@ -130,7 +130,7 @@ class Expect(Generic[T]):
             raise RuntimeError(f"{self.operation}: no successful answer was read")
         return self._value  # type: ignore[return-value]  # T itself may include None
 
-    def __call__(self, response: httpx.Response, request_id: str) -> UpstreamError | None:
+    def __call__(self, response: Answer, request_id: str) -> UpstreamError | None:
         body, readable = _parse(response.content)
         self._log_answer(response.status_code, request_id, body)
         if not 200 <= response.status_code < 300:

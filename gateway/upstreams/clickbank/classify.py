@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
-
 from gateway.logs import redact
 from gateway.upstreams.errors import (
     UpstreamAuthenticationFailed,
@@ -28,6 +26,7 @@ from gateway.upstreams.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from gateway.upstreams.http import Answer
 
 __all__ = ["UPSTREAM", "classify_status", "error_text"]
 
@@ -46,7 +45,7 @@ NOT_ALLOWED = "not allowed: the ticket does not exist, is not ours, or the key l
 
 
 # The upstream's refusal text: one line, bounded, never markup, never a key.
-def error_text(response: httpx.Response) -> str:
+def error_text(response: Answer) -> str:
     text = _SPACE.sub(" ", response.content.decode("utf-8", errors="replace")).strip()
     if text.startswith("<"):  # an HTML error page from something in between, not the API's text
         return ""
@@ -56,7 +55,7 @@ def error_text(response: httpx.Response) -> str:
 
 
 # The error a non-success status stands for; None for 2xx (the body is read elsewhere).
-def classify_status(response: httpx.Response, request_id: str) -> UpstreamError | None:
+def classify_status(response: Answer, request_id: str) -> UpstreamError | None:
     status = response.status_code
     if 200 <= status < 300:
         return None
@@ -67,7 +66,7 @@ def classify_status(response: httpx.Response, request_id: str) -> UpstreamError 
     return _client_error(status, error_text(response), request_id)
 
 
-def _forbidden(response: httpx.Response, request_id: str) -> UpstreamError:
+def _forbidden(response: Answer, request_id: str) -> UpstreamError:
     text = error_text(response)
     if _RATE_LIMIT.search(text):
         return UpstreamRateLimited(UPSTREAM, text, status=403, request_id=request_id)

@@ -31,7 +31,7 @@ from gateway.upstreams.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstreams.http import UpstreamHTTP
+from gateway.upstreams.http import Answer, UpstreamHTTP
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
@@ -267,7 +267,7 @@ class ClickBankTicketsClient:
         params: rules.Params,
         *,
         idempotent: bool,
-        parse: Callable[[httpx.Response], T],
+        parse: Callable[[Answer], T],
         page: int | None = None,
         accept: str | None = None,
         keys: bool = True,
@@ -302,11 +302,11 @@ class _Reader(Generic[T]):
     """Reads a 2xx answer inside ``classify``, so an unreadable one is an error like any other
     (logged with the call, counted by the circuit breaker)."""
 
-    def __init__(self, parse: Callable[[httpx.Response], T]) -> None:
+    def __init__(self, parse: Callable[[Answer], T]) -> None:
         self._parse = parse
         self._value: tuple[T] | None = None
 
-    def classify(self, response: httpx.Response, request_id: str) -> UpstreamError | None:
+    def classify(self, response: Answer, request_id: str) -> UpstreamError | None:
         error = classify_status(response, request_id)
         if error is not None:
             return error
@@ -325,46 +325,46 @@ class _Reader(Generic[T]):
         return self._value[0]
 
 
-def _malformed(reason: str, response: httpx.Response, request_id: str) -> UpstreamMalformed:
+def _malformed(reason: str, response: Answer, request_id: str) -> UpstreamMalformed:
     return UpstreamMalformed(UPSTREAM, reason, status=response.status_code, request_id=request_id)
 
 
 # --- answers ------------------------------------------------------------------------------
 
 
-def _is_xml(response: httpx.Response) -> bool:
+def _is_xml(response: Answer) -> bool:
     content_type = response.headers.get("content-type", "")
     if content_type:
         return "xml" in content_type
     return response.content.lstrip().startswith(b"<")
 
 
-def _ticket(response: httpx.Response) -> TicketData:
+def _ticket(response: Answer) -> TicketData:
     raw = wire.read_object(response.content, xml=_is_xml(response), root=wire.TICKET)
     return TicketData.model_validate(raw)
 
 
-def _refund_data(response: httpx.Response) -> PartialRefundData:
+def _refund_data(response: Answer) -> PartialRefundData:
     raw = wire.read_object(response.content, xml=_is_xml(response), root="partialRefundData")
     return PartialRefundData.model_validate(raw)
 
 
-def _page(response: httpx.Response) -> tuple[tuple[TicketData, ...], bool]:
+def _page(response: Answer) -> tuple[tuple[TicketData, ...], bool]:
     rows = wire.read_ticket_list(response.content, xml=_is_xml(response))
     tickets = tuple(TicketData.model_validate(row) for row in rows)
     return tickets, response.status_code == PARTIAL_CONTENT
 
 
-def _count(response: httpx.Response) -> int:
+def _count(response: Answer) -> int:
     return wire.read_count(response.content)
 
 
-def _xsd(response: httpx.Response) -> str:
+def _xsd(response: Answer) -> str:
     wire.read_schema(response.content)
     return response.text
 
 
-def _ignore(response: httpx.Response) -> None:
+def _ignore(response: Answer) -> None:
     return None
 
 
