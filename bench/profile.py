@@ -39,6 +39,8 @@ def sampling(pid: int, output: Path) -> Iterator[None]:
             _py_spy(),
             "record",
             "--gil",
+            "--rate",
+            "250",
             "--pid",
             str(pid),
             "--format",

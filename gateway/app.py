@@ -257,9 +257,14 @@ class LiveRouter(GatewayGraphQLRouter):
             raise HTTPException(
                 400, "subscriptions run over graphql-transport-ws: open a WebSocket on /graphql"
             )
-        return await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        finally:
+            # The loaders refer to the context that holds them: a cycle that kept the request's
+            # answers alive until a garbage-collector pass. Dropped now, they are freed at once.
+            context.forget_loaded()
 
 
 def _is_subscription(request_data: GraphQLRequestData, state: Any) -> bool:

@@ -34,6 +34,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -97,6 +98,19 @@ def _plain_leaf(field: GraphQLField) -> _Leaf | None:
 
 class LeafExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, with plain leaf fields and ``__typename`` answered inline."""
+
+    # graphql-core keeps on the executor helpers made of the executor's own bound methods: a
+    # reference cycle, so the executor and all it reaches (variables, the context and its
+    # loaders, every upstream answer and the objects built from them) outlived the request until
+    # a pass of the garbage collector, which then had to walk all of it. Made when a resolve info
+    # asks for them, they go with that info.
+    @property
+    def async_helpers(self) -> GraphQLResolveInfoHelpers:
+        return GraphQLResolveInfoHelpers(gather=self.gather_async_work, track=self.track_async_work)
+
+    @async_helpers.setter
+    def async_helpers(self, _: GraphQLResolveInfoHelpers) -> None:
+        pass  # graphql-core's __init__ sets the cyclic pair; the property stands instead
 
     def execute_fields(
         self,
