@@ -12,12 +12,13 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import httpx
 
 from gateway.logs import current_request_id
+from gateway.upstreams.aiohttp_transport import direct_requests
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamTimeout,
@@ -52,7 +53,11 @@ Classifier = Callable[[Answer, str], UpstreamError | None]
 
 
 class UpstreamHTTP:
-    """A pooled ``httpx.AsyncClient`` for one upstream, with its retry policy and breaker."""
+    """A pooled ``httpx.AsyncClient`` for one upstream, with its retry policy and breaker.
+
+    Over the gateway's ``AiohttpTransport`` the calls skip httpx's request and response objects
+    (``aiohttp_transport.DirectRequests``); the client still supplies base URL, headers, timeouts.
+    """
 
     def __init__(
         self,
@@ -68,6 +73,10 @@ class UpstreamHTTP:
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.request_id_header = request_id_header
+        # Past httpx's own layers when the client allows it (the gateway's do); tests' mock
+        # transports, and any client with more to it, go through httpx.
+        lane = direct_requests(client)
+        self._request: Callable[..., Awaitable[Answer]] = lane.request if lane else client.request
 
     async def send(
         self,
@@ -96,16 +105,17 @@ class UpstreamHTTP:
                 if attempt == attempts or not error.retryable:
                     raise
                 delay = self.retry.delay(attempt)
-                logger.info(
-                    "upstream retry",
-                    extra={
-                        "upstream": self.name,
-                        "path": path,
-                        "attempt": attempt,
-                        "delay_ms": round(delay * 1000),
-                        "error": type(error).__name__,
-                    },
-                )
+                if logger.isEnabledFor(logging.INFO):
+                    logger.info(
+                        "upstream retry",
+                        extra={
+                            "upstream": self.name,
+                            "path": path,
+                            "attempt": attempt,
+                            "delay_ms": round(delay * 1000),
+                            "error": type(error).__name__,
+                        },
+                    )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -125,7 +135,7 @@ class UpstreamHTTP:
         started = time.perf_counter()
         status: int | None = None
         try:
-            response = await self.client.request(
+            response = await self._request(
                 method, path, headers=headers, params=params, json=json, content=content
             )
             status = response.status_code
@@ -142,18 +152,19 @@ class UpstreamHTTP:
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         self._record(error)
-        logger.info(
-            "upstream call",
-            extra={
-                "upstream": self.name,
-                "method": method,
-                "path": path,
-                "status": status,
-                "elapsed_ms": elapsed_ms,
-                "upstream_request_id": request_id,
-                "error": type(error).__name__ if error else None,
-            },
-        )
+        if logger.isEnabledFor(logging.INFO):  # the fields cost a dict per call even when unused
+            logger.info(
+                "upstream call",
+                extra={
+                    "upstream": self.name,
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "elapsed_ms": elapsed_ms,
+                    "upstream_request_id": request_id,
+                    "error": type(error).__name__ if error else None,
+                },
+            )
         if error is not None:
             raise error
         return response

@@ -1,7 +1,8 @@
 """The shared request core against a real server: retries, breaker, timeouts, request ids.
 
 The sandbox's unknown paths answer 404; fault rules make them fail on demand, so these tests need
-neither simulator's business logic.
+neither simulator's business logic. Each runs over httpx's own transport and over the gateway's
+(``AiohttpTransport``, where ``UpstreamHTTP`` takes its direct lane past httpx).
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ import time
 from collections.abc import AsyncIterator
 
 import httpx
+import orjson
 import pytest
 
 from gateway.logs import request_id_scope
+from gateway.upstreams.aiohttp_transport import AiohttpTransport
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamNotFound,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.upstreams.http import UpstreamHTTP
+from gateway.upstreams.http import Answer, UpstreamHTTP
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from tests.support.sandbox import Sandbox
 
@@ -28,7 +31,7 @@ PATH = "/probe"
 CALL_KEY = "GET /probe"
 
 
-def classify(response: httpx.Response, request_id: str) -> UpstreamError | None:
+def classify(response: Answer, request_id: str) -> UpstreamError | None:
     if response.status_code >= 500:
         return UpstreamUnavailable("probe", "server error", status=response.status_code)
     if response.status_code == 404:
@@ -36,9 +39,15 @@ def classify(response: httpx.Response, request_id: str) -> UpstreamError | None:
     return None
 
 
-@pytest.fixture
-async def http(sandbox: Sandbox) -> AsyncIterator[UpstreamHTTP]:
-    async with httpx.AsyncClient(base_url=f"{sandbox.url}/clickbank", timeout=0.5) as client:
+def _transport(kind: str) -> httpx.AsyncBaseTransport | None:
+    return AiohttpTransport(httpx.Limits(max_connections=4)) if kind == "aiohttp" else None
+
+
+@pytest.fixture(params=["httpx", "aiohttp"])
+async def http(sandbox: Sandbox, request: pytest.FixtureRequest) -> AsyncIterator[UpstreamHTTP]:
+    async with httpx.AsyncClient(
+        base_url=f"{sandbox.url}/clickbank", timeout=0.5, transport=_transport(request.param)
+    ) as client:
         yield UpstreamHTTP(
             "probe",
             client,
@@ -97,13 +106,25 @@ async def test_open_breaker_fails_fast_without_calling_then_recovers(
     assert http.breaker.state == "closed"
 
 
-async def test_incoming_request_id_is_sent_upstream(http: UpstreamHTTP) -> None:
+@pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
+async def test_incoming_request_id_is_sent_upstream(sandbox: Sandbox, kind: str) -> None:
     seen: list[str] = []
 
-    def capture(response: httpx.Response, request_id: str) -> UpstreamError | None:
-        seen.append(response.request.headers["X-Request-Id"])
+    def capture(response: Answer, request_id: str) -> UpstreamError | None:
+        seen.append(orjson.loads(response.content)["requestId"])  # the simulator echoes it
         return None
 
-    with request_id_scope("incoming-42"):
-        await http.send("GET", PATH, classify=capture, idempotent=False)
+    async with httpx.AsyncClient(
+        base_url=sandbox.cardlytics_url, timeout=5.0, transport=_transport(kind)
+    ) as client:
+        http = UpstreamHTTP("probe", client, request_id_header="X-CDLX-Request-Id")
+        with request_id_scope("incoming-42"):
+            await http.send(
+                "POST",
+                "/v2/session/startSession",
+                classify=capture,
+                idempotent=False,
+                json={"clientId": "sandbox-client", "secret": "sandbox-secret"},
+                headers={"x-source-customer-id": "a" * 64},
+            )
     assert seen == ["incoming-42"]
