@@ -31,7 +31,7 @@ from multidict import CIMultiDictProxy
 
 __all__ = ["AiohttpTransport", "DirectAnswer", "DirectRequests", "direct_requests"]
 
-Headers = list[tuple[str, str]]
+HeaderList = list[tuple[str, str]]
 
 # A path httpx would send unchanged after the base URL: "/"-led segments of unreserved characters
 # and %XX escapes, none of them "." or "..", no "//" start (httpx would read an authority there).
@@ -126,8 +126,7 @@ class DirectAnswer:
     def text(self) -> str:
         # httpx's reading of the charset, its UTF-8 fallback and its "replace" of bad bytes; read
         # by one caller (an XSD), so built when asked rather than kept in step by hand
-        content_type = self.headers.get("Content-Type")
-        headers = {"Content-Type": content_type} if content_type is not None else None
+        headers = [("Content-Type", value) for value in self.headers.getall("Content-Type", ())]
         return httpx.Response(self.status_code, headers=headers, content=self.content).text
 
 
@@ -189,7 +188,7 @@ class DirectRequests:
 
     def _encode(
         self, method: str, headers: Mapping[str, str] | None, content: bytes | None, json: Any
-    ) -> tuple[bytes, Headers]:
+    ) -> tuple[bytes, HeaderList]:
         """The body, and the headers in httpx's order: Host (and an empty body's Content-Length)
         first, the client's defaults less those the call gives, the call's, the body's last."""
         given = headers or {}
@@ -198,7 +197,7 @@ class DirectRequests:
         wire.extend(given.items())
         names.update(self._defaults)
         body = b""
-        body_headers: Headers = []
+        body_headers: HeaderList = []
         if content is not None:
             body = content
             body_headers = [("Content-Length", str(len(body)))] if body else []
@@ -209,7 +208,7 @@ class DirectRequests:
             if name.lower() not in names:  # the call's own win
                 wire.append((name, value))
                 names.add(name.lower())
-        first: Headers = []
+        first: HeaderList = []
         if "host" not in names:
             first.append(self._host)
         if method in _BODY_METHODS and not names & {"content-length", "transfer-encoding"}:
