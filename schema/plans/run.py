@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from graphql import (
@@ -27,6 +28,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     Undefined,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
@@ -318,7 +320,7 @@ class Run:
         """A field read from its object, whose value is an object or a list."""
         key = field_plan.key
         value = field_plan.read(source, field_plan.attribute)
-        if self.is_awaitable(value):
+        if value.__class__ not in _never_awaited and _awaitable(value, self.is_awaitable):
             raise Rejected  # graphql-core would await it; rare enough to leave to it
         field_path = Path(path, key, field_plan.parent.name)
         result[key] = field_plan.complete(self, value, field_path, None)
@@ -412,6 +414,27 @@ class Run:
 _plain: set[type] = {str, int, float, bool, Decimal, datetime, date}
 
 
+# Classes whose instances are never awaitable (Strawberry's object types, lists, ...), learnt as
+# values are seen: asking each value costs two isinstance checks and a failed attribute lookup,
+# some five hundred times per home screen.
+_never_awaited: set[type] = {list, tuple, dict, type(None)}
+
+
+def _awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
+    """``is_awaitable(value)``; a class found not awaitable is remembered (for everything but
+    generators and coroutines, awaitability is a matter of the class)."""
+    if is_awaitable(value):
+        return True
+    kind = value.__class__
+    if (
+        not hasattr(kind, "__await__")
+        and not issubclass(kind, GeneratorType | CoroutineType)
+        and len(_never_awaited) < 1024
+    ):
+        _never_awaited.add(kind)
+    return False
+
+
 def _known_plain(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     """Whether ``value`` is neither an exception nor an awaitable; an enum class passing is
     remembered (awaitability is a matter of the class for everything but generators)."""
@@ -440,6 +463,9 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
     if isinstance(return_type, GraphQLList):
         item = _completer(field_plan, return_type.of_type)
 
+        # A leaf's completion never reads its path: a list of leaves makes none for its items.
+        leaves = is_leaf_type(get_named_type(return_type))
+
         def items(run: Run, value: Any, path: Path, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
@@ -450,9 +476,9 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
             is_awaitable = run.is_awaitable
             completed = []
             for index, each in enumerate(value):
-                if is_awaitable(each):
+                if each.__class__ not in _never_awaited and _awaitable(each, is_awaitable):
                     raise Rejected
-                completed.append(item(run, each, path.add_key(index, None), info))
+                completed.append(item(run, each, path if leaves else path.add_key(index), info))
             return completed
 
         return items
