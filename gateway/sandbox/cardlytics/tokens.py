@@ -11,8 +11,9 @@ import base64
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import jwt
 
@@ -74,8 +75,7 @@ class SessionTokens:
         self._live.clear()
 
 
-@dataclass(frozen=True)
-class ServeToken:
+class ServeToken(NamedTuple):
     customer_id: str
     ad_id: str
     expires_at: float
@@ -90,27 +90,33 @@ class ServeTokens:
 
     def __init__(self, ttl_s: float) -> None:
         self._ttl_s = ttl_s
-        self._tokens: dict[str, ServeToken] = {}
+        # Kept as plain tuples of a str, a str and a float: once the garbage collector has seen
+        # one it stops tracking it (it does so for exact tuples only), so the hundreds of
+        # thousands a long benchmark mints (every getAds, every ad) no longer lengthen each of
+        # its full passes, which had stalled the sandbox for 200 ms at a time.
+        self._tokens: dict[str, tuple[str, str, float]] = {}
         self._issued = 0
 
     def issue(self, customer_id: str, ad_id: str, channel: str) -> str:
         self._issued += 1
         if self._issued % self._PRUNE_EVERY == 0:
-            self._tokens = {k: t for k, t in self._tokens.items() if not t.expired()}
+            now = time.time()
+            self._tokens = {k: t for k, t in self._tokens.items() if t[2] > now}
         # Looks like the real ones: standard base64 of a random id, the ad id and the channel.
         token = base64.b64encode(secrets.token_bytes(18) + f"{ad_id}{channel}".encode()).decode()
-        self._tokens[token] = ServeToken(customer_id, ad_id, time.time() + self._ttl_s)
+        self._tokens[token] = (customer_id, ad_id, time.time() + self._ttl_s)
         return token
 
     def get(self, token: str) -> ServeToken | None:
-        return self._tokens.get(token)
+        kept = self._tokens.get(token)
+        return ServeToken(*kept) if kept is not None else None
 
     def expire_all(self) -> None:
         """Make every token read as expired (rather than unknown), as an hour passing would."""
         now = time.time()
         self._tokens = {
-            key: replace(token, expires_at=min(token.expires_at, now))
-            for key, token in self._tokens.items()
+            key: (customer_id, ad_id, min(expires_at, now))
+            for key, (customer_id, ad_id, expires_at) in self._tokens.items()
         }
 
     def clear(self) -> None:
