@@ -105,17 +105,16 @@ class UpstreamHTTP:
                 if attempt == attempts or not error.retryable:
                     raise
                 delay = self.retry.delay(attempt)
-                if logger.isEnabledFor(logging.INFO):
-                    logger.info(
-                        "upstream retry",
-                        extra={
-                            "upstream": self.name,
-                            "path": path,
-                            "attempt": attempt,
-                            "delay_ms": round(delay * 1000),
-                            "error": type(error).__name__,
-                        },
-                    )
+                logger.info(
+                    "upstream retry",
+                    extra={
+                        "upstream": self.name,
+                        "path": path,
+                        "attempt": attempt,
+                        "delay_ms": round(delay * 1000),
+                        "error": type(error).__name__,
+                    },
+                )
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
