@@ -170,7 +170,7 @@ async def _run_servers(settings: Settings, sandbox_settings: SandboxSettings | N
     await asyncio.gather(*(server.serve() for server in servers))
 
 
-def _settle_the_heap(gen0_threshold: int) -> None:
+def _settle_the_heap(gen0_threshold: int | None = None) -> None:
     # Everything built so far (modules, the schema, the app) lives as long as the process: frozen,
     # the collector's full passes no longer walk it. Each request allocates thousands of
     # short-lived containers (a getAds answer alone ~1,000), so a larger first generation means
@@ -178,7 +178,8 @@ def _settle_the_heap(gen0_threshold: int) -> None:
     # them in memory.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(gen0_threshold, 10, 10)
+    if gen0_threshold is not None:
+        gc.set_threshold(gen0_threshold, 10, 10)
 
 
 def _server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
@@ -201,8 +202,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     settings = SandboxSettings(**overrides)
     configure_logging("INFO")
     print(f"sandbox: http://{settings.host}:{settings.port}", file=sys.stderr)
+    app = create_sandbox_app(settings)
+    # The simulators' catalogues are built above and live as long as the process: frozen, the
+    # collector's full passes (which stall every request in flight) no longer walk them.
+    _settle_the_heap()
     uvicorn.run(
-        create_sandbox_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=False,
