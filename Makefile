@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean bench
+.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean bench bench-instructions
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,11 @@ pytest: $(DEV_STAMP)
 # bench/results/<date>.md (README "Performance"). `python -m bench --help` for the options.
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+# Instructions per request under callgrind (valgrind): the same count on a busy machine as on a
+# quiet one, so a change's effect shows in one run before and one after (README "Performance").
+bench-instructions: $(DEV_STAMP)
+	$(BIN)/python -m bench.instructions --only home --only offer_detail --only agent_ticket_search
 
 schema: $(STAMP)
 	$(BIN)/rewards-gateway schema export --output schema/schema.graphql

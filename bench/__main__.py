@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from bench import profile, scenarios
 from bench.measure import Load, Result, Sandbox, run_operation
@@ -113,19 +114,31 @@ def upstream_env(sandbox_url: str, work: Path, reference_client: str) -> dict[st
 
 
 @contextmanager
-def start_gateway(env: dict[str, str], work: Path) -> Iterator[Process]:
+def start_gateway(env: dict[str, str], work: Path, **options: Any) -> Iterator[Process]:
     port = free_port()
     args = ["gateway.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with start("gateway", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
+    with start(
+        "gateway", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work, **options
+    ) as process:
         yield process
 
 
 @contextmanager
-def start_passthrough(env: dict[str, str], work: Path) -> Iterator[Process]:
+def start_passthrough(env: dict[str, str], work: Path, **options: Any) -> Iterator[Process]:
     port = free_port()
     args = ["bench.passthrough", "--port", str(port), "--client", env[REFERENCE_CLIENT]]
-    with start("pass-through", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work) as process:
+    with start(
+        "pass-through", args, port=port, cpu=CPU_SERVER, env=env, log_dir=work, **options
+    ) as process:
         yield process
+
+
+@contextmanager
+def start_sandbox(work: Path) -> Iterator[Sandbox]:
+    port = free_port()
+    args = ["gateway.cli", "sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    with start("sandbox", args, port=port, cpu=CPU_DRIVER, log_dir=work) as process:
+        yield Sandbox(process)
 
 
 def measure_operation(
@@ -202,17 +215,7 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
     operations = [op for op in OPERATIONS if not args.only or op.name in args.only]
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-bench-")))
-        sandbox_port = free_port()
-        sandbox_process = stack.enter_context(
-            start(
-                "sandbox",
-                ["gateway.cli", "sandbox", "--host", "127.0.0.1", "--port", str(sandbox_port)],
-                port=sandbox_port,
-                cpu=CPU_DRIVER,
-                log_dir=work,
-            )
-        )
-        sandbox = Sandbox(sandbox_process)
+        sandbox = stack.enter_context(start_sandbox(work))
         env = {**upstream_env(sandbox.url, work, args.reference_client), **extra}
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
         sandbox.faults(args.faults)

@@ -2,10 +2,11 @@
 
 For each benchmarked operation it makes the same calls the gateway makes (the sandbox's call
 counts say which), with the gateway's HTTP client setup (one ``httpx.AsyncClient`` per upstream
-over the gateway's aiohttp transport, same pool limits and timeouts, a session token cached per
-customer), and answers with the upstream JSON unchanged. ``--client httpx`` keeps httpx's own
-transport (httpcore) instead, the usual FastAPI set-up. It checks the same bearer JWT and hashes
-the customer id the same way, since the gateway cannot skip either; it does no GraphQL work.
+over the gateway's aiohttp transport, called through the same direct lane, same pool limits and
+timeouts, a session token cached per customer), and answers with the upstream JSON unchanged.
+``--client httpx`` keeps httpx's own transport (httpcore) instead, the usual FastAPI set-up. It
+checks the same bearer JWT and hashes the customer id the same way, since the gateway cannot skip
+either; it does no GraphQL work.
 What the gateway costs above this is what the gateway adds.
 
 Run: ``python -m bench.passthrough --port P [--client gateway|httpx]``, with the upstream URLs
@@ -21,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import jwt
@@ -32,7 +33,8 @@ from fastapi import FastAPI, Request, Response
 from bench.operations import DEFAULT_ADS_QUERY, HOME_ADS_QUERY
 from gateway.customer_ids import CustomerIdHasher
 from gateway.settings import Settings
-from gateway.upstreams.aiohttp_transport import AiohttpTransport
+from gateway.upstreams.aiohttp_transport import AiohttpTransport, direct_requests
+from gateway.upstreams.http import Answer
 
 __all__ = ["create_passthrough", "main"]
 
@@ -64,6 +66,11 @@ class Upstreams:
             settings.clickbank_read_timeout_s,
             settings.clickbank_connect_timeout_s,
         )
+        # The gateway's calls skip httpx's own layers where its client allows (UpstreamHTTP picks
+        # the direct aiohttp lane): so do the pass-through's, or it would pay what the gateway no
+        # longer does. With plain httpx (--reference-client httpx) there is no lane.
+        self.cardlytics_send: Sender = direct_requests(self.cardlytics) or self.cardlytics
+        self.clickbank_send: Sender = direct_requests(self.clickbank) or self.clickbank
         api_key = settings.clickbank_api_key.get_secret_value()
         self.clickbank_headers = {
             "Accept": "application/json",
@@ -102,15 +109,17 @@ class Upstreams:
         return await asyncio.shield(task)
 
     async def _start_session(self, customer: str) -> str:
-        response = await self.cardlytics.post(
-            "/v2/session/startSession",
+        path = "/v2/session/startSession"
+        response = await self.cardlytics_send.request(
+            "POST",
+            path,
             headers={"x-source-customer-id": customer, "X-CDLX-Request-Id": str(uuid.uuid4())},
             json={
                 "clientId": self.settings.cardlytics_client_id,
                 "secret": self.settings.cardlytics_secret.get_secret_value(),
             },
         )
-        _check(response)
+        _check(response, path)
         token: str = orjson.loads(response.content)["sessionToken"]
         self._tokens[customer] = token
         return token
@@ -120,7 +129,7 @@ class Upstreams:
     ) -> bytes:
         for attempt in (1, 2):
             token = await self._token(customer)
-            response = await self.cardlytics.request(
+            response = await self.cardlytics_send.request(
                 method,
                 path,
                 json=json,
@@ -133,24 +142,38 @@ class Upstreams:
             if response.status_code == 401 and attempt == 1:
                 self._tokens.pop(customer, None)  # expired upstream: fetch once more
                 continue
-            _check(response)
+            _check(response, path)
             return response.content
         raise AssertionError("unreachable")
 
     async def clickbank_get(
         self, path: str, params: dict[str, str] | None = None, page: int | None = None
-    ) -> httpx.Response:
+    ) -> Answer:
         headers = dict(self.clickbank_headers)
         if page is not None:
             headers["Page"] = str(page)
-        response = await self.clickbank.get(path, params=params, headers=headers)
-        _check(response)
+        response = await self.clickbank_send.request("GET", path, params=params, headers=headers)
+        _check(response, path)
         return response
 
 
-def _check(response: httpx.Response) -> None:
+class Sender(Protocol):
+    """``httpx.AsyncClient.request``'s shape, as the direct lane has it too."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = ...,
+        params: Any = ...,
+        headers: Any = ...,
+    ) -> Answer: ...
+
+
+def _check(response: Answer, path: str) -> None:
     if not 200 <= response.status_code < 300:
-        raise UpstreamFailed(f"{response.request.url.path}: {response.status_code}")
+        raise UpstreamFailed(f"{path}: {response.status_code}")
 
 
 def _joined(**parts: bytes) -> bytes:

@@ -96,11 +96,15 @@ def start(
     env: Mapping[str, str] | None = None,
     ready_path: str = "/healthz",
     log_dir: Path | None = None,
+    under: Sequence[str] = (),
+    ready_timeout_s: float = 60,
 ) -> Iterator[Process]:
-    """Run ``python -m <args>`` until the block ends; yields once ``ready_path`` answers 200."""
+    """Run ``python -m <args>`` until the block ends; yields once ``ready_path`` answers 200.
+    ``under``: a command that runs it (valgrind, for ``bench.instructions``)."""
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rg-bench-"))
     log = (log_dir / f"{name}.log").open("wb")
-    command = [*(taskset_prefix(cpu) if cpu is not None else []), sys.executable, "-m", *args]
+    pinning = taskset_prefix(cpu) if cpu is not None else []
+    command = [*pinning, *under, sys.executable, "-m", *args]
     started_at = time.perf_counter()
     popen = subprocess.Popen(
         command,
@@ -112,7 +116,9 @@ def start(
     )
     process = Process(name, f"http://127.0.0.1:{port}", popen, started_at)
     try:
-        process.ready_after_s = _wait_ready(process, ready_path, log_dir / f"{name}.log")
+        process.ready_after_s = _wait_ready(
+            process, ready_path, log_dir / f"{name}.log", ready_timeout_s
+        )
         yield process
     finally:
         process.stop()
