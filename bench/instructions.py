@@ -59,7 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sandbox = stack.enter_context(start_sandbox(work))
         env = {**upstream_env(sandbox.url, work, "gateway"), REFERENCE_CLIENT: "gateway"}
         fixture = load_fixture(Settings(), sandbox.url, customers=8)
-        for name, starter in (("gateway", start_gateway), ("pass-through", start_passthrough)):
+        starters = {"gateway": start_gateway, "pass-through": start_passthrough}
+        for name, starter in starters.items():
+            if args.target and name not in args.target:
+                continue
             out = work / f"{name}.callgrind"
             under = ["valgrind", "--tool=callgrind", "--instr-atstart=no"]
             print(f"bench.instructions: starting the {name} under callgrind", file=sys.stderr)
@@ -168,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         choices=[op.name for op in OPERATIONS],
         help=f"an operation to count (repeatable; default: {', '.join(DEFAULT_OPERATIONS)})",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        choices=["gateway", "pass-through"],
+        help="count this target only (repeatable; default both)",
     )
     parser.add_argument("--requests", type=int, default=10, help="counted requests (default 10)")
     parser.add_argument("--warmup", type=int, default=20, help="requests first (default 20)")
