@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, NotRequired
 
-import orjson
 from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
     field_validator,
     model_validator,
     with_config,
@@ -31,7 +26,6 @@ from gateway.upstreams.cardlytics.models.base import (
     none_as_empty,
 )
 from gateway.upstreams.cardlytics.models.enums import (
-    ActivationModel,
     AdActivationState,
     AdRedemptionState,
     AdVisibilityState,
@@ -42,7 +36,6 @@ from gateway.upstreams.cardlytics.models.enums import (
     OpenRedemptionState,
     OpenRewardType,
     OpenVisibilityState,
-    RewardType,
     Section,
 )
 
@@ -58,9 +51,7 @@ __all__ = [
     "ImageSize",
     "PurchaseRequirement",
     "StoreLocation",
-    "forget_known_parts",
     "key_ads_by_map_key",
-    "read_ads",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
@@ -159,64 +150,6 @@ class PurchaseRequirement(TypedDict, total=False):
     merchant_url_link_click_required: bool | None
 
 
-# Every customer's getAds answer repeats the same offers' assets and rewards, and validating those
-# two parts is most of the cost of reading an answer (about 40% and 25% of it for the home
-# screen's 54 ads). A part read from the wire is kept by the exact JSON text it came as, so the
-# next answer that carries the same text gets the same value without validating it again. The
-# value is then shared between answers: nothing may mutate it (AdReward is frozen, and the
-# TypedDict parts are only read).
-_FROM_WIRE: dict[str, Any] = {"from_wire": True}
-_KNOWN_PARTS = 2048
-_NOT_KNOWN: Any = object()
-_PASSTHROUGH = (
-    orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
-def _decimal_text(value: Any) -> orjson.Fragment:
-    if type(value) is not Decimal:
-        raise TypeError("not a type wire.loads makes")
-    # An object with a repeated key: no dict serializes to it, so a Decimal never shares its
-    # text with a string, an int or anything else pydantic would read differently.
-    return orjson.Fragment(b'{"":0,"":"' + str(value).encode() + b'"}')
-
-
-def _exact_text(value: Any) -> bytes | None:
-    """A text that only inputs pydantic reads the same way share, for what ``wire.loads``
-    makes (dicts, lists, strings, ints, booleans, None, Decimals); None for anything else."""
-    try:
-        return orjson.dumps(value, default=_decimal_text, option=_PASSTHROUGH)
-    except TypeError:  # another type, an int beyond 64 bits, a lone surrogate
-        return None
-
-
-class _KnownParts:
-    """A field's values already validated from the wire, by the exact text of their input."""
-
-    def __init__(self, keep: Callable[[Any], bool]) -> None:
-        self._parts: dict[bytes, Any] = {}
-        self._keep = keep
-
-    def __call__(
-        self, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-    ) -> Any:
-        if info.context is not _FROM_WIRE or (key := _exact_text(value)) is None:
-            return handler(value)
-        part = self._parts.get(key, _NOT_KNOWN)
-        if part is _NOT_KNOWN:
-            part = handler(value)
-            if self._keep(part):
-                if len(self._parts) >= _KNOWN_PARTS:
-                    self._parts.clear()
-                self._parts[key] = part
-        return part
-
-    def forget(self) -> None:
-        self._parts.clear()
-
-
 class AdReward(WireModel):
     reward_type: OpenRewardType | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
@@ -239,22 +172,6 @@ class AdReward(WireModel):
         return data
 
 
-def _logs_nothing_again(reward: AdReward | None) -> bool:
-    # a reward with an unknown enum value logged it while being validated: it is validated (and
-    # logged) each time it comes back
-    if reward is None:
-        return True
-    kind, model = reward.reward_type, reward.activation_model
-    return (kind is None or isinstance(kind, RewardType)) and (
-        model is None or isinstance(model, ActivationModel)
-    )
-
-
-_KNOWN_REWARDS = _KnownParts(_logs_nothing_again)
-# no validator of the assets logs anything
-_KNOWN_ASSETS = _KnownParts(lambda assets: True)
-
-
 class Ad(WireModel):
     # adId is the key of the ``ads`` map; an inner adId is only a hint (C2#18)
     ad_id: Id
@@ -266,11 +183,11 @@ class Ad(WireModel):
     end_date: Timestamp | None = None
     activation_date: Timestamp | None = None
     sections: tuple[str, ...] = ()
-    reward: Annotated[AdReward | None, WrapValidator(_KNOWN_REWARDS)] = None
+    reward: AdReward | None = None
     activation_state: OpenActivationState | None = None
     visibility_state: OpenVisibilityState | None = None
     redemption_state: OpenRedemptionState | None = None
-    assets: Annotated[AdAssets | None, WrapValidator(_KNOWN_ASSETS)] = None
+    assets: AdAssets | None = None
     is_affiliate_marketing: bool | None = None
 
 
@@ -363,15 +280,3 @@ class Ads(WireModel):
     def ranked(self, name: str = "all") -> tuple[Ad, ...]:
         """The ads of one ranking, in ranking order (``all`` is always there upstream)."""
         return tuple(self.ads[ad_id] for ad_id in self.rankings.get(name, ()))
-
-
-def forget_known_parts() -> None:
-    """Drop the parts kept from earlier answers (tests start from none)."""
-    _KNOWN_REWARDS.forget()
-    _KNOWN_ASSETS.forget()
-
-
-def read_ads(body: Any) -> Ads:
-    """``Ads.model_validate`` of what ``wire.loads`` made of a getAds answer, with the parts
-    already seen in earlier answers taken as they were validated then."""
-    return Ads.model_validate(body, context=_FROM_WIRE)
