@@ -48,7 +48,10 @@ READY_TIMEOUT_S = 300.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if any(not item.startswith("GATEWAY_") or "=" not in item for item in args.gateway_env):
+        parser.error("--gateway-env takes GATEWAY_NAME=VALUE")
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("bench.instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
         return 2
@@ -57,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-instr-")))
         sandbox = stack.enter_context(start_sandbox(work))
-        env = {**upstream_env(sandbox.url, work, "gateway"), REFERENCE_CLIENT: "gateway"}
+        extra = dict(item.partition("=")[::2] for item in args.gateway_env)
+        env = {**upstream_env(sandbox.url, work, "gateway"), REFERENCE_CLIENT: "gateway", **extra}
         fixture = load_fixture(Settings(), sandbox.url, customers=8)
         starters = {"gateway": start_gateway, "pass-through": start_passthrough}
         for name, starter in starters.items():
@@ -177,6 +181,13 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         choices=["gateway", "pass-through"],
         help="count this target only (repeatable; default both)",
+    )
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a setting for the gateway (repeatable), as python -m bench takes it",
     )
     parser.add_argument("--requests", type=int, default=10, help="counted requests (default 10)")
     parser.add_argument("--warmup", type=int, default=20, help="requests first (default 20)")
