@@ -2,7 +2,8 @@
 
 - ids are ``str``: a JSON number ``1756524`` becomes ``"1756524"`` (no exponent, no ``.0``);
 - money is ``Decimal``, read from the JSON number text (see ``wire.loads``), never a float;
-- timestamps take any ISO-8601 form, and one without a zone is read as UTC;
+- timestamps take any ISO-8601 form (getAds: RFC 3339, see ``models.ads``), and one without a
+  zone is read as UTC;
 - enums we receive are open: a known value becomes its enum member, an unknown one stays a plain
   ``str`` (logged), because Cardlytics adds values and a new one must not break a screen.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -27,12 +28,16 @@ __all__ = [
     "Money",
     "Timestamp",
     "WireModel",
+    "assume_utc",
     "id_text",
     "none_as_empty",
+    "open_member",
     "warn_unknown",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class WireModel(BaseModel):
@@ -77,14 +82,14 @@ def id_text(value: Any) -> Any:
 Id = Annotated[str, BeforeValidator(id_text)]
 
 
-def _assume_utc(value: datetime) -> datetime:
+def assume_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         logger.debug("cardlytics timestamp without a zone read as UTC")
         return value.replace(tzinfo=UTC)
     return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(_assume_utc)]
+Timestamp = Annotated[datetime, AfterValidator(assume_utc)]
 
 
 def none_as_empty(value: Any) -> Any:
@@ -97,13 +102,26 @@ def warn_unknown(enum: type[StrEnum]) -> AfterValidator:
 
     def check(value: Any) -> Any:
         if not isinstance(value, enum):
-            logger.warning(
-                "unknown cardlytics enum value kept",
-                extra={"enum": enum.__name__, "value": str(value)[:64]},
-            )
+            _warn_unknown(enum, value)
         return value
 
     return AfterValidator(check)
+
+
+def open_member(enum: type[E], value: str) -> E | str:
+    """The member of an open enum for ``value``, else ``value`` itself, logged."""
+    member = enum._value2member_map_.get(value)
+    if member is None:
+        _warn_unknown(enum, value)
+        return value
+    return cast(E, member)
+
+
+def _warn_unknown(enum: type[StrEnum], value: Any) -> None:
+    logger.warning(
+        "unknown cardlytics enum value kept",
+        extra={"enum": enum.__name__, "value": str(value)[:64]},
+    )
 
 
 class Accepted(WireModel):
