@@ -310,7 +310,10 @@ async def test_an_unexpected_shape_is_logged_by_location_without_values(
 
     # then
     (record,) = [r for r in caplog.records if "documented shape" in r.getMessage()]
-    assert record.problems == [("ads.1.merchantName", "string_type")]  # type: ignore[attr-defined]
+    # msgspec's path (map keys elided) and message, which names types, never values
+    assert record.problems == [  # type: ignore[attr-defined]
+        ("$.ads[...].merchantName", "Expected `str`, got `array`")
+    ]
     assert "customer@example.com" not in str(vars(record))
 
 
