@@ -10,12 +10,13 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from gateway.upstreams.cardlytics.models.base import (
     Id,
+    Timestamp,
     WireModel,
-    assume_utc,
     id_text,
     open_member,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ImageSize",
     "PurchaseRequirement",
     "StoreLocation",
+    "convert_ads",
     "keyed_ads",
     "read_ads",
 ]
@@ -185,8 +187,16 @@ class Ad(_Part, frozen=True):
         open_fields(self, _AD_ENUMS)
         for name in _AD_TIMES:
             value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                msgspec.structs.force_setattr(self, name, assume_utc(value))
+            if value is not None:
+                msgspec.structs.force_setattr(self, name, _timestamp(value))
+
+
+class _WireAd(Ad, frozen=True):
+    # Timestamps as sent, read in ``__post_init__`` by pydantic's rules (``Timestamp``): msgspec
+    # reads RFC 3339 only, and rounds digits beyond the microsecond where pydantic cuts them.
+    start_date: Any = None
+    end_date: Any = None
+    activation_date: Any = None
 
 
 class CategoryGroup(_Part, frozen=True):
@@ -227,6 +237,17 @@ _AD_ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("redemption_state", AdRedemptionState),
 )
 _AD_TIMES = ("start_date", "end_date", "activation_date")
+
+
+_TIMESTAMP = TypeAdapter(Timestamp).validate_python
+
+
+def _timestamp(value: Any) -> datetime:
+    try:
+        return _TIMESTAMP(value)
+    except PydanticValidationError:
+        # pydantic's message quotes the input; msgspec's error (and its log line) must not
+        raise ValueError("not a timestamp") from None
 
 
 def open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], ...]) -> None:
@@ -317,15 +338,21 @@ class Ads(_Part, frozen=True):
 class _WireAds(Ads, frozen=True):
     # What is decoded: maps may be null, and ranked ids may be numbers. ``Ads`` declares what
     # ``__post_init__`` leaves, for the readers.
-    ads: dict[str, Ad] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+    ads: dict[str, _WireAd] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
     rankings: dict[str, list[Any]] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
     categories: dict[str, CategoryGroup] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
 
 
-_ADS = msgspec.json.Decoder(_WireAds, float_hook=Decimal)
+_ADS = msgspec.json.Decoder(_WireAds, strict=False, float_hook=Decimal)
 
 
 def read_ads(content: bytes | str) -> Ads:
     """A getAds answer from its JSON text; raises ``msgspec.DecodeError`` (its subclass
     ``msgspec.ValidationError`` for a wrong shape)."""
     return _ADS.decode(content)
+
+
+def convert_ads(ads: dict[str, Any]) -> dict[str, Ad]:
+    """An ``ads`` map already read by ``wire.loads`` (another answer's), read as getAds reads it;
+    raises ``msgspec.ValidationError``."""
+    return keyed_ads(msgspec.convert(ads, dict[str, _WireAd], strict=False))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-import msgspec
 from pydantic import BeforeValidator, Field, PlainValidator
 
-from gateway.upstreams.cardlytics.models.ads import Ad, keyed_ads
+from gateway.upstreams.cardlytics.models.ads import Ad, convert_ads
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Money,
@@ -117,7 +116,7 @@ class RewardSummary(WireModel):
 
 def _read_ads_map(value: Any) -> dict[str, Ad]:
     # msgspec's ValidationError is a ValueError: pydantic reports it as this field's error
-    return keyed_ads(msgspec.convert(none_as_empty(value), dict[str, Ad]))
+    return convert_ads(none_as_empty(value))
 
 
 class AdRedemptions(WireModel):
