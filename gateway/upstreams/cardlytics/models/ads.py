@@ -1,4 +1,5 @@
-"""getAds: the request filter we send and the ads, rankings and categories we get back."""
+"""getAds: the request filter we send (pydantic) and the ads, rankings and categories we get back
+(msgspec Structs, read from the answer's bytes by ``read_ads``)."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ class AdsQuery(WireModel):
 # ``__post_init__``; a ValueError there becomes a ``msgspec.ValidationError``, as a type error does.
 class _Part(msgspec.Struct, rename="camel", frozen=True, gc=False):
     """A part of a getAds answer: camelCase on the wire, immutable, not tracked by the collector
-    (it holds no cycles)."""
+    (it holds no cycles). Subclasses repeat ``frozen=True`` for mypy, which does not inherit it."""
 
 
 class ImageSize(_Part, frozen=True):
@@ -139,11 +140,11 @@ class PurchaseRequirement(_Part, frozen=True):
     merchant_url_link_click_required: bool | None = None
 
     def __post_init__(self) -> None:
-        finite(self.min_spend_amount)
+        _finite(self.min_spend_amount)
 
 
 class AdReward(_Part, frozen=True):
-    # open enums (``open_fields``): the member when known, else the text
+    # open enums (``_open_fields``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -155,8 +156,8 @@ class AdReward(_Part, frozen=True):
     min_spend_amount: Decimal | None = None
 
     def __post_init__(self) -> None:
-        open_fields(self, _REWARD_ENUMS)
-        finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
+        _open_fields(self, _REWARD_ENUMS)
+        _finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
         requirement = self.purchase_requirement
         if requirement is not None and requirement.min_spend_amount is not None:
             msgspec.structs.force_setattr(self, "min_spend_amount", requirement.min_spend_amount)
@@ -168,7 +169,7 @@ class Ad(_Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``open_fields``): the member when known, else the text
+    # open enums (``_open_fields``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -184,7 +185,7 @@ class Ad(_Part, frozen=True):
     is_affiliate_marketing: bool | None = None
 
     def __post_init__(self) -> None:
-        open_fields(self, _AD_ENUMS)
+        _open_fields(self, _AD_ENUMS)
         for name in _AD_TIMES:
             value = getattr(self, name)
             if value is not None:
@@ -205,7 +206,7 @@ class CategoryGroup(_Part, frozen=True):
     subcategories: tuple[CategoryGroup, ...] = ()
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "id", wire_id(self.id))
+        msgspec.structs.force_setattr(self, "id", _wire_id(self.id))
 
 
 class Address(_Part, frozen=True):
@@ -250,7 +251,7 @@ def _timestamp(value: Any) -> datetime:
         raise ValueError("not a timestamp") from None
 
 
-def open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], ...]) -> None:
+def _open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], ...]) -> None:
     """Read each field, a ``str`` on the wire, as an open enum (see ``open_member``)."""
     for name, enum in fields:
         value = getattr(part, name)
@@ -258,14 +259,14 @@ def open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], .
             msgspec.structs.force_setattr(part, name, open_member(enum, value))
 
 
-def finite(*amounts: Decimal | None) -> None:
+def _finite(*amounts: Decimal | None) -> None:
     # as pydantic's Decimal: NaN and infinities (which msgspec reads from strings) are no money
     for amount in amounts:
         if amount is not None and not amount.is_finite():
             raise ValueError("an amount must be a finite number")
 
 
-def wire_id(value: Any) -> str:
+def _wire_id(value: Any) -> str:
     """``id_text`` for a Struct: the id's text, or a ValueError (msgspec's validation error)."""
     if value.__class__ is str and value:  # nearly always
         return value
@@ -278,7 +279,7 @@ def wire_id(value: Any) -> str:
 def keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
-        wire_id(key)
+        _wire_id(key)
         hint = ad.ad_id_hint
         if hint is not None and hint != key and not _same_id(hint, key):
             logger.warning(
@@ -290,13 +291,13 @@ def keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
 
 def _same_id(hint: Any, key: str) -> bool:
     try:
-        return wire_id(hint) == key
+        return _wire_id(hint) == key
     except ValueError:
         return False
 
 
 def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tuple[str, ...]:
-    texts = [wire_id(i) for i in ids]
+    texts = [_wire_id(i) for i in ids]
     missing = [text for text in texts if text not in ads]
     if missing:
         logger.warning(
@@ -324,7 +325,7 @@ class Ads(_Part, frozen=True):
             name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
         }
         for key in (*(self.categories or ()), *(self.store_locations or ())):
-            wire_id(key)
+            _wire_id(key)
         force_setattr = msgspec.structs.force_setattr
         force_setattr(self, "ads", ads)
         force_setattr(self, "rankings", rankings)
