@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
-from gateway.upstreams.cardlytics.models import read_ads
+from gateway.upstreams.cardlytics.models import AdRedemptions, read_ads
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Timestamp,
@@ -648,3 +648,38 @@ def test_sandbox_ads_mutated_field_by_field_read_alike(sandbox_answers: list[byt
             if (value is _REMOVE and isinstance(path[-1], int)) or _documented(path, value):
                 continue
             assert_read_alike(_set(answer, ("ads", *path), value))
+
+
+# --- the redemptions answer's ads ---------------------------------------------------------------
+
+
+def _ads_of_redemptions(content: bytes) -> Any:
+    """Its ``ads`` map read the old way (the same keying and ``dict[Id, Ad]`` as ``OldAds``) and
+    the new (``AdRedemptions``, through ``convert_ads`` from what ``loads`` read)."""
+    ads = loads(content).get("ads")
+    try:
+        old = view(OldAds.model_validate({"ads": ads}).ads)
+    except ValidationError:
+        old = Rejected
+    try:
+        new = view(AdRedemptions.model_validate({"ads": ads}).ads)
+    except ValidationError:
+        new = Rejected
+    return old, new
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, answer in CASES.items() if isinstance(answer, dict)]
+)
+def test_redemptions_ads_read_alike(name: str) -> None:
+    old, new = _ads_of_redemptions(_JSON.encode(CASES[name]))
+    assert old == new
+
+
+def test_redemptions_ads_mutated_field_by_field_read_alike() -> None:
+    for path in _paths(SEED["ads"]):
+        for value in (_REMOVE, None, *WRONG):
+            if (value is _REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+                continue
+            old, new = _ads_of_redemptions(_JSON.encode({"ads": _set(SEED["ads"], path, value)}))
+            assert old == new, (path, value)

@@ -45,7 +45,6 @@ __all__ = [
     "PurchaseRequirement",
     "StoreLocation",
     "convert_ads",
-    "keyed_ads",
     "read_ads",
 ]
 
@@ -165,7 +164,7 @@ class AdReward(_Part, frozen=True):
 
 class Ad(_Part, frozen=True):
     merchant_name: str
-    # the key of the ``ads`` map (set by ``keyed_ads``): an inner adId is only a hint (C2#18);
+    # the key of the ``ads`` map (set by ``_keyed_ads``): an inner adId is only a hint (C2#18);
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
@@ -276,7 +275,7 @@ def _wire_id(value: Any) -> str:
     return text
 
 
-def keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
+def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
         _wire_id(key)
@@ -320,7 +319,7 @@ class Ads(_Part, frozen=True):
     store_locations: dict[str, tuple[StoreLocation, ...]] | None = None
 
     def __post_init__(self) -> None:
-        ads = keyed_ads(self.ads) if self.ads is not None else {}
+        ads = _keyed_ads(self.ads) if self.ads is not None else {}
         rankings = {
             name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
         }
@@ -353,7 +352,13 @@ def read_ads(content: bytes | str) -> Ads:
     return _ADS.decode(content)
 
 
-def convert_ads(ads: dict[str, Any]) -> dict[str, Ad]:
-    """An ``ads`` map already read by ``wire.loads`` (another answer's), read as getAds reads it;
-    raises ``msgspec.ValidationError``."""
-    return keyed_ads(msgspec.convert(ads, dict[str, _WireAd], strict=False))
+_AD_MAP = msgspec.json.Decoder(dict[str, _WireAd], strict=False, float_hook=Decimal)
+_JSON_TEXT = msgspec.json.Encoder(decimal_format="number")
+
+
+def convert_ads(ads: Any) -> dict[str, Ad]:
+    """An ``ads`` map another answer holds, already read by ``wire.loads``, read as getAds reads
+    its own: written back as JSON (a Decimal as its number text), so that one decoder decides
+    (``msgspec.convert`` of Python values is stricter, e.g. on a Decimal ``10.0`` for an int).
+    Raises ``msgspec.ValidationError``."""
+    return _keyed_ads({**_AD_MAP.decode(_JSON_TEXT.encode(ads))})

@@ -2,8 +2,7 @@
 
 - ids are ``str``: a JSON number ``1756524`` becomes ``"1756524"`` (no exponent, no ``.0``);
 - money is ``Decimal``, read from the JSON number text (see ``wire.loads``), never a float;
-- timestamps take any ISO-8601 form (getAds: RFC 3339, see ``models.ads``), and one without a
-  zone is read as UTC;
+- timestamps take any ISO-8601 form, and one without a zone is read as UTC;
 - enums we receive are open: a known value becomes its enum member, an unknown one stays a plain
   ``str`` (logged), because Cardlytics adds values and a new one must not break a screen.
 """
@@ -28,7 +27,6 @@ __all__ = [
     "Money",
     "Timestamp",
     "WireModel",
-    "assume_utc",
     "id_text",
     "none_as_empty",
     "open_member",
@@ -82,14 +80,14 @@ def id_text(value: Any) -> Any:
 Id = Annotated[str, BeforeValidator(id_text)]
 
 
-def assume_utc(value: datetime) -> datetime:
+def _assume_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         logger.debug("cardlytics timestamp without a zone read as UTC")
         return value.replace(tzinfo=UTC)
     return value
 
 
-Timestamp = Annotated[datetime, AfterValidator(assume_utc)]
+Timestamp = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
 def none_as_empty(value: Any) -> Any:
