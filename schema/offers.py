@@ -166,10 +166,10 @@ class PurchaseRequirementType:
     @classmethod
     def from_upstream(cls, requirement: PurchaseRequirement) -> PurchaseRequirementType:
         return cls(
-            min_spend_amount=requirement.get("min_spend_amount"),
-            purchase_channels=list(requirement.get("purchase_channels", ())),
-            purchase_types=list(requirement.get("purchase_types", ())),
-            merchant_url_link_click_required=requirement.get("merchant_url_link_click_required"),
+            min_spend_amount=requirement.min_spend_amount,
+            purchase_channels=list(requirement.purchase_channels),
+            purchase_types=list(requirement.purchase_types),
+            merchant_url_link_click_required=requirement.merchant_url_link_click_required,
         )
 
 
@@ -216,7 +216,7 @@ class Image:
     def of(cls, size: ImageSize | None) -> Image | None:
         if size is None:
             return None
-        return cls(url=size["url"], width=size.get("width"), height=size.get("height"))
+        return cls(url=size.url, width=size.width, height=size.height)
 
 
 @strawberry.type
@@ -304,18 +304,17 @@ class Offer:
 
 
 def _logo(ad: Ad) -> Logo | None:
-    logo = ad.assets.get("logo") if ad.assets is not None else None
+    logo = ad.assets.logo if ad.assets is not None else None
     if logo is None:
         return None
-    variants = logo.get("value", {})
-    return Logo(small=Image.of(variants.get("small")), large=Image.of(variants.get("large")))
+    return Logo(small=Image.of(logo.value.small), large=Image.of(logo.value.large))
 
 
 def _copy(ad: Ad) -> OfferCopy | None:
-    copy = ad.assets.get("ad_copy") if ad.assets is not None else None
+    copy = ad.assets.ad_copy if ad.assets is not None else None
     if copy is None:
         return None
-    texts = copy.get("value", {})
+    texts = copy.value
     return OfferCopy(
         headline=texts.get("headline"),
         subheadline=texts.get("subheadline"),

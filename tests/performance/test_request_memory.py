@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from gateway.context import Context
-from gateway.upstreams.cardlytics.models.ads import Ad, Ads
 from schema.offers import Offer
 from schema.plans.executor import LeafExecutor
 from tests.graphql.test_operations import CASES, CUSTOMER
@@ -27,8 +26,10 @@ from tests.plans.support import OPERATIONS
 from tests.support.gateway import Gateway
 
 # What a request builds and nothing outlives it: an executor (plans' and graphql-core's), the
-# context with its loaders, the upstream answers and the offers built from them.
-_REQUEST_OBJECTS = (Context, LeafExecutor, Ads, Ad, Offer)
+# context with its loaders and the offers built from the upstream answers (the getAds answer
+# itself is made of msgspec Structs the collector does not track: they hold no cycles, and the
+# offers refer to them, so an offer left in a cycle keeps its answer too).
+_REQUEST_OBJECTS = (Context, LeafExecutor, Offer)
 
 
 @contextmanager

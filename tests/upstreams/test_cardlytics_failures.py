@@ -310,8 +310,41 @@ async def test_an_unexpected_shape_is_logged_by_location_without_values(
 
     # then
     (record,) = [r for r in caplog.records if "documented shape" in r.getMessage()]
-    assert record.problems == [("ads.1.merchantName", "string_type")]  # type: ignore[attr-defined]
+    # msgspec's path (map keys elided) and message, which names types, never values
+    assert record.problems == [  # type: ignore[attr-defined]
+        ("$.ads[...].merchantName", "Expected `str`, got `array`")
+    ]
     assert "customer@example.com" not in str(vars(record))
+
+
+_SECRET = "customer@example.com"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ads": {"1": {"merchantName": "m", "startDate": _SECRET}}},
+        {"ads": {"1": {"merchantName": "m", "reward": {"rewardAmount": _SECRET}}}},
+        {"ads": {"1": {"merchantName": "m", "adType": [_SECRET]}}},
+        {"ads": {"1": {"merchantName": "m", "sections": {_SECRET: 1}}}},
+        {"categories": {"1": {"id": {_SECRET: 1}, "name": "n"}}},
+        {"rankings": {"all": [{_SECRET: 1}]}},
+    ],
+)
+async def test_a_value_the_getads_reader_refuses_is_not_logged(
+    caplog: pytest.LogCaptureFixture, body: dict[str, object]
+) -> None:
+    # given: refused by msgspec itself or by a Struct's __post_init__
+    transport = mock(lambda _: httpx.Response(200, json=body))
+    async with cardlytics_client("http://cardlytics.test", transport=transport) as client:
+        # when
+        with caplog.at_level(logging.DEBUG), pytest.raises(UpstreamMalformed, match="shape"):
+            await client.offers.get_ads(ME, ALL_OFFERS)
+
+    # then
+    (record,) = [r for r in caplog.records if "documented shape" in r.getMessage()]
+    assert record.problems  # type: ignore[attr-defined]
+    assert _SECRET not in caplog.text + str([vars(r) for r in caplog.records])
 
 
 async def test_an_empty_acknowledgement_of_client_events_is_accepted() -> None:

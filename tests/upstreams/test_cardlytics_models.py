@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from pydantic import ValidationError
 
@@ -24,6 +25,7 @@ from gateway.upstreams.cardlytics.models import (
     AdsQuery,
     ClientEvent,
     Customer,
+    ImageSize,
     Money,
     NewTicket,
     ProcessingStatus,
@@ -34,6 +36,7 @@ from gateway.upstreams.cardlytics.models import (
     Ticket,
     TicketStatus,
     TicketUpdate,
+    read_ads,
 )
 from gateway.upstreams.cardlytics.wire import loads
 
@@ -42,6 +45,11 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "cardlytics"
 
 def fixture(name: str) -> Any:
     return loads((FIXTURES / name).read_bytes())
+
+
+def ads_from(answer: dict[str, Any]) -> Ads:
+    """A getAds answer as the client reads it: from JSON text, money written as numbers."""
+    return read_ads(msgspec.json.Encoder(decimal_format="number").encode(answer))
 
 
 GET_ADS_REQUEST = fixture("get_ads_request.json")
@@ -72,7 +80,7 @@ MISSING_AD_ID = "1000058746"  # ranked and categorised in the sample, but not in
 def test_get_ads_sample_parses_with_exact_money(caplog: pytest.LogCaptureFixture) -> None:
     # when
     with caplog.at_level(logging.WARNING, "gateway.upstreams.cardlytics"):
-        ads = Ads.model_validate(GET_ADS_RESPONSE)
+        ads = read_ads((FIXTURES / "get_ads_response.json").read_bytes())
 
     # then
     ad = ads.ads[AD_ID]
@@ -84,16 +92,16 @@ def test_get_ads_sample_parses_with_exact_money(caplog: pytest.LogCaptureFixture
     assert ad.activation_state is AdActivationState.NEW
     assert ad.start_date == datetime(2024, 6, 13, 23, 0, tzinfo=UTC)
     assert ad.assets is not None
-    copy, logo = ad.assets.get("ad_copy"), ad.assets.get("logo")
-    assert copy is not None and copy.get("value", {})["headline"] == "£5 Bonus Rewards"
-    assert logo is not None and logo.get("value", {}).get("small") == {
-        "url": "https://publisher-cdn-us.cardlytics.com/images/non-annotated-logo/"
+    copy, logo = ad.assets.ad_copy, ad.assets.logo
+    assert copy is not None and copy.value["headline"] == "£5 Bonus Rewards"
+    assert logo is not None and logo.value.small == ImageSize(
+        url="https://publisher-cdn-us.cardlytics.com/images/non-annotated-logo/"
         "8f98ada322d648eebc44e599ed7ff9cc.jpg",
-        "width": 128,
-        "height": 128,
-    }
+        width=128,
+        height=128,
+    )
     requirement = ad.reward.purchase_requirement
-    assert requirement is not None and requirement.get("min_spend_amount") == Decimal("0.2")
+    assert requirement is not None and requirement.min_spend_amount == Decimal("0.2")
     assert ads.categories[AD_ID].name == "Food"
     assert ads.store_locations is None
 
@@ -103,7 +111,7 @@ def test_get_ads_ranking_id_missing_from_ads_is_skipped_with_a_warning(
 ) -> None:
     # when
     with caplog.at_level(logging.WARNING, "gateway.upstreams.cardlytics"):
-        ads = Ads.model_validate(GET_ADS_RESPONSE)
+        ads = read_ads((FIXTURES / "get_ads_response.json").read_bytes())
 
     # then
     assert ads.rankings["all"] == (AD_ID,)
@@ -296,7 +304,7 @@ def test_unknown_enum_values_are_kept_and_logged(caplog: pytest.LogCaptureFixtur
 
     # when
     with caplog.at_level(logging.WARNING, "gateway.upstreams.cardlytics"):
-        ads = Ads.model_validate({"ads": {AD_ID: ad}, "rankings": {"all": [AD_ID]}})
+        ads = ads_from({"ads": {AD_ID: ad}, "rankings": {"all": [AD_ID]}})
 
     # then
     assert ads.ads[AD_ID].activation_state == "DORMANT"
@@ -310,7 +318,7 @@ def test_min_spend_falls_back_to_the_reward() -> None:
     ad = {"merchantName": "M", "reward": reward | {"minSpendAmount": Decimal("25.00")}}
 
     # when
-    ads = Ads.model_validate({"ads": {AD_ID: ad}})
+    ads = ads_from({"ads": {AD_ID: ad}})
 
     # then
     parsed = ads.ads[AD_ID].reward
@@ -326,7 +334,7 @@ def test_inner_ad_id_that_differs_from_the_key_is_ignored_with_a_warning(
 
     # when
     with caplog.at_level(logging.WARNING, "gateway.upstreams.cardlytics"):
-        ads = Ads.model_validate({"ads": {AD_ID: ad}, "rankings": {"all": [int(AD_ID)]}})
+        ads = ads_from({"ads": {AD_ID: ad}, "rankings": {"all": [int(AD_ID)]}})
 
     # then
     assert ads.ads[AD_ID].ad_id == AD_ID
@@ -335,7 +343,7 @@ def test_inner_ad_id_that_differs_from_the_key_is_ignored_with_a_warning(
 
 
 def test_null_maps_read_as_empty() -> None:
-    ads = Ads.model_validate({"ads": None, "rankings": None, "categories": None})
+    ads = ads_from({"ads": None, "rankings": None, "categories": None})
     assert (ads.ads, ads.rankings, ads.categories) == ({}, {}, {})
 
 

@@ -74,7 +74,7 @@ async def test_get_ads_reads_ads_rankings_and_categories_with_exact_money(
         assert ad.ad_serve_token and ad.merchant_name
         assert ad.visibility_state is AdVisibilityState.VISIBLE
         assert ad.reward is not None and isinstance(ad.reward.reward_amount, Decimal)
-        assert ad.assets is not None and ad.assets.get("logo") is not None
+        assert ad.assets is not None and ad.assets.logo is not None
 
 
 async def test_get_ads_sends_only_the_filter_it_was_given(sandbox: Sandbox) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.customer_ids import HashedCustomerId
 from gateway.upstreams.cardlytics.ads_cache import AdsCache
-from gateway.upstreams.cardlytics.models import Ads, AdsQuery
+from gateway.upstreams.cardlytics.models import Ads, AdsQuery, read_ads
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.cardlytics.wire import Expect
 
@@ -28,7 +28,7 @@ class Offers:
             "POST",
             GET_ADS,
             customer,
-            Expect("getAds", Ads.model_validate),
+            Expect("getAds", read_ads, raw=True),
             # Not repeated on a 5xx or timeout (upstreams.md D: of the POSTs only clientEvent
             # may be): every getAds mints new serve tokens, and Cardlytics gives no way to tell
             # a repeat from a second fetch. A 401 is still retried once with a fresh token,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+import msgspec
 from pydantic import ValidationError
 
 from gateway.upstreams.errors import (
@@ -107,7 +108,11 @@ def _status_error(
 
 class Expect(Generic[T]):
     """Reads the answers to one call (use a new one per call): errors are returned for
-    ``UpstreamHTTP`` to raise, and the decoded body of the successful answer is kept."""
+    ``UpstreamHTTP`` to raise, and the decoded body of the successful answer is kept.
+
+    ``decode`` takes what ``loads`` read, or with ``raw`` the body's bytes (a msgspec decoder,
+    which reads them in one step).
+    """
 
     def __init__(
         self,
@@ -116,9 +121,11 @@ class Expect(Generic[T]):
         *,
         when_empty: Callable[[], T] | None = None,
         credentials_on_500: bool = False,
+        raw: bool = False,
     ) -> None:
         self.operation = operation
         self._decode = decode
+        self._raw = raw
         self._when_empty = when_empty
         self._credentials_on_500 = credentials_on_500
         self._value: T | None = None
@@ -131,8 +138,19 @@ class Expect(Generic[T]):
         return self._value  # type: ignore[return-value]  # T itself may include None
 
     def __call__(self, response: Answer, request_id: str) -> UpstreamError | None:
+        status = response.status_code
+        if self._raw and 200 <= status < 300 and status != 204 and response.content.strip():
+            try:
+                value = self._decode(response.content)
+            except msgspec.DecodeError:
+                pass  # read below as any answer: "not JSON" or which shape, logged
+            else:
+                self._log_answer(status, request_id, getattr(value, "request_id", None))
+                self._value, self._decoded = value, True
+                return None
         body, readable = _parse(response.content)
-        self._log_answer(response.status_code, request_id, body)
+        echoed = body.get("requestId") if isinstance(body, dict) else None
+        self._log_answer(status, request_id, echoed)
         if not 200 <= response.status_code < 300:
             problem = read_problem(body)
             return _status_error(
@@ -145,7 +163,7 @@ class Expect(Generic[T]):
             return self._empty(request_id, response.status_code)
         if not readable:
             return self._malformed("not JSON", request_id, response.status_code)
-        return self._read(body, request_id, response.status_code)
+        return self._read(response.content if self._raw else body, request_id, status)
 
     def _empty(self, request_id: str, status: int) -> UpstreamError | None:
         if self._when_empty is None:
@@ -156,9 +174,9 @@ class Expect(Generic[T]):
     def _read(self, body: Any, request_id: str, status: int) -> UpstreamError | None:
         try:
             self._value = self._decode(body)
-        except ValidationError as error:
+        except (ValidationError, msgspec.DecodeError) as error:
             # Locations and error types only: input values may be customer data.
-            where = [(".".join(map(str, e["loc"])), e["type"]) for e in error.errors()[:10]]
+            where = _problems(error)
             logger.warning(
                 "cardlytics answer does not match its documented shape",
                 extra={
@@ -175,8 +193,7 @@ class Expect(Generic[T]):
         message = f"{self.operation}: {why}"
         return UpstreamMalformed(UPSTREAM, message, status=status, request_id=request_id)
 
-    def _log_answer(self, status: int, request_id: str, body: Any) -> None:
-        echoed = body.get("requestId") if isinstance(body, dict) else None
+    def _log_answer(self, status: int, request_id: str, echoed: Any) -> None:
         # INFO even on success: the echo is what joins our log line to Cardlytics' own
         logger.info(
             "cardlytics answer",
@@ -187,6 +204,15 @@ class Expect(Generic[T]):
                 "cardlytics_request_id": _text(echoed),
             },
         )
+
+
+def _problems(error: ValidationError | msgspec.DecodeError) -> list[tuple[str, str]]:
+    if isinstance(error, ValidationError):
+        return [(".".join(map(str, e["loc"])), e["type"]) for e in error.errors()[:10]]
+    # msgspec names one problem, "<what> - at `$.path`"; its messages (and ours, raised in
+    # __post_init__) name types and rules, never the input value
+    what, _, where = str(error).partition(" - at ")
+    return [(where.strip("`") or "$", what)]
 
 
 def _parse(content: bytes) -> tuple[Any, bool]:

@@ -1,4 +1,4 @@
-"""Pydantic models of every Cardlytics payload the gateway sends or reads (upstreams.md Part C)."""
+"""Models of every Cardlytics payload the gateway sends or reads (upstreams.md Part C)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from gateway.upstreams.cardlytics.models.ads import (
     ImageSize,
     PurchaseRequirement,
     StoreLocation,
+    read_ads,
 )
 from gateway.upstreams.cardlytics.models.base import Accepted, Id, Money, Timestamp, WireModel
 from gateway.upstreams.cardlytics.models.enums import (
@@ -124,4 +125,5 @@ __all__ = [
     "TicketUpdate",
     "Timestamp",
     "WireModel",
+    "read_ads",
 ]

@@ -1,41 +1,34 @@
-"""getAds: the request filter we send and the ads, rankings and categories we get back."""
+"""getAds: the request filter we send (pydantic) and the ads, rankings and categories we get back
+(msgspec Structs, read from the answer's bytes by ``read_ads``)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, NotRequired
+from enum import StrEnum
+from typing import Any
 
-from pydantic import (
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    JsonValue,
-    field_validator,
-    model_validator,
-    with_config,
-)
-from pydantic.alias_generators import to_camel
-from typing_extensions import TypedDict
+import msgspec
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Timestamp,
     WireModel,
     id_text,
-    none_as_empty,
+    open_member,
 )
 from gateway.upstreams.cardlytics.models.enums import (
+    ActivationModel,
     AdActivationState,
     AdRedemptionState,
+    AdType,
     AdVisibilityState,
     Channel,
-    OpenActivationModel,
-    OpenActivationState,
-    OpenAdType,
-    OpenRedemptionState,
-    OpenRewardType,
-    OpenVisibilityState,
+    RewardType,
     Section,
 )
 
@@ -51,7 +44,8 @@ __all__ = [
     "ImageSize",
     "PurchaseRequirement",
     "StoreLocation",
-    "key_ads_by_map_key",
+    "convert_ads",
+    "read_ads",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
@@ -95,109 +89,126 @@ class AdsQuery(WireModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-# The parts of an ad below are plain dicts (TypedDicts), not models: a getAds answer holds
-# hundreds of them, and a dict of strings and numbers is neither a model instance with its own
-# fields-set nor an object the garbage collector has to walk on every pass.
-_PARTS = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True)
+# A getAds answer is read straight from its bytes into msgspec Structs (``read_ads``): hundreds
+# of parts per answer, and building them in msgspec costs a fraction of json.loads plus pydantic.
+# Everything pydantic did beyond types (open enums, ids, zones, min spend, keying) is done in
+# ``__post_init__``; a ValueError there becomes a ``msgspec.ValidationError``, as a type error does.
+class _Part(msgspec.Struct, rename="camel", frozen=True, gc=False):
+    """A part of a getAds answer: camelCase on the wire, immutable, not tracked by the collector
+    (it holds no cycles). Subclasses repeat ``frozen=True`` for mypy, which does not inherit it."""
 
 
-@with_config(_PARTS)
-class ImageSize(TypedDict):
+class ImageSize(_Part, frozen=True):
     url: str
-    width: NotRequired[int | None]
-    height: NotRequired[int | None]
+    width: int | None = None
+    height: int | None = None
 
 
-@with_config(_PARTS)
-class ImageVariants(TypedDict, total=False):
-    large: ImageSize | None
-    small: ImageSize | None
+class ImageVariants(_Part, frozen=True):
+    large: ImageSize | None = None
+    small: ImageSize | None = None
 
 
-@with_config(_PARTS)
-class Image(TypedDict, total=False):
-    type: str | None
-    value: ImageVariants
+class Image(_Part, frozen=True):
+    type: str | None = None
+    value: ImageVariants = msgspec.field(default_factory=ImageVariants)
 
 
-@with_config(_PARTS)
-class AdCopy(TypedDict, total=False):
-    type: str | None
-    value: dict[str, str | None]
+class AdCopy(_Part, frozen=True):
+    type: str | None = None
+    value: dict[str, str | None] = msgspec.field(default_factory=dict)
 
 
-@with_config(_PARTS)
-class CallsToAction(TypedDict, total=False):
-    type: str | None
-    value: dict[str, JsonValue]
+class CallsToAction(_Part, frozen=True):
+    type: str | None = None
+    value: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-@with_config(_PARTS)
-class AdAssets(TypedDict, total=False):
-    logo: Image | None
-    large_rectangle: Image | None
-    small_rectangle: Image | None
-    # "copy" as on the wire
-    ad_copy: Annotated[AdCopy | None, Field(alias="copy")]
-    calls_to_action: CallsToAction | None
+class AdAssets(_Part, frozen=True):
+    logo: Image | None = None
+    large_rectangle: Image | None = None
+    small_rectangle: Image | None = None
+    ad_copy: AdCopy | None = msgspec.field(default=None, name="copy")
+    calls_to_action: CallsToAction | None = None
 
 
-@with_config(_PARTS)
-class PurchaseRequirement(TypedDict, total=False):
-    min_spend_amount: Decimal | None
-    purchase_channels: tuple[str, ...]
-    purchase_types: tuple[str, ...]
-    merchant_url_link_click_required: bool | None
+class PurchaseRequirement(_Part, frozen=True):
+    min_spend_amount: Decimal | None = None
+    purchase_channels: tuple[str, ...] = ()
+    purchase_types: tuple[str, ...] = ()
+    merchant_url_link_click_required: bool | None = None
+
+    def __post_init__(self) -> None:
+        _finite(self.min_spend_amount)
 
 
-class AdReward(WireModel):
-    reward_type: OpenRewardType | None = None
+class AdReward(_Part, frozen=True):
+    # open enums (``_open_fields``): the member when known, else the text
+    reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
     max_reward_amount: Decimal | None = None
     is_multi_redemption: bool | None = None
     purchase_requirement: PurchaseRequirement | None = None
-    activation_model: OpenActivationModel | None = None
+    activation_model: str | None = None
     # resolved: purchaseRequirement.minSpendAmount, else reward.minSpendAmount (C2#18)
     min_spend_amount: Decimal | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _min_spend_from_requirement_first(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        requirement = data.get("purchaseRequirement")
-        if isinstance(requirement, dict) and requirement.get("minSpendAmount") is not None:
-            return {**data, "minSpendAmount": requirement["minSpendAmount"]}
-        return data
+    def __post_init__(self) -> None:
+        _open_fields(self, _REWARD_ENUMS)
+        _finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
+        requirement = self.purchase_requirement
+        if requirement is not None and requirement.min_spend_amount is not None:
+            msgspec.structs.force_setattr(self, "min_spend_amount", requirement.min_spend_amount)
 
 
-class Ad(WireModel):
-    # adId is the key of the ``ads`` map; an inner adId is only a hint (C2#18)
-    ad_id: Id
+class Ad(_Part, frozen=True):
     merchant_name: str
-    ad_type: OpenAdType | None = None
+    # the key of the ``ads`` map (set by ``_keyed_ads``): an inner adId is only a hint (C2#18);
+    # the wire name is one no answer has, so that only the key sets it
+    ad_id: str = msgspec.field(default="", name="(ads map key)")
+    ad_id_hint: Any = msgspec.field(default=None, name="adId")
+    # open enums (``_open_fields``): the member when known, else the text
+    ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
-    start_date: Timestamp | None = None
-    end_date: Timestamp | None = None
-    activation_date: Timestamp | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    activation_date: datetime | None = None
     sections: tuple[str, ...] = ()
     reward: AdReward | None = None
-    activation_state: OpenActivationState | None = None
-    visibility_state: OpenVisibilityState | None = None
-    redemption_state: OpenRedemptionState | None = None
+    activation_state: str | None = None
+    visibility_state: str | None = None
+    redemption_state: str | None = None
     assets: AdAssets | None = None
     is_affiliate_marketing: bool | None = None
 
+    def __post_init__(self) -> None:
+        _open_fields(self, _AD_ENUMS)
+        for name in _AD_TIMES:
+            value = getattr(self, name)
+            if value is not None:
+                msgspec.structs.force_setattr(self, name, _timestamp(value))
 
-class CategoryGroup(WireModel):
-    id: Id
+
+class _WireAd(Ad, frozen=True):
+    # Timestamps as sent, read in ``__post_init__`` by pydantic's rules (``Timestamp``): msgspec
+    # reads RFC 3339 only, and rounds digits beyond the microsecond where pydantic cuts them.
+    start_date: Any = None
+    end_date: Any = None
+    activation_date: Any = None
+
+
+class CategoryGroup(_Part, frozen=True):
+    id: Any
     name: str
     subcategories: tuple[CategoryGroup, ...] = ()
 
+    def __post_init__(self) -> None:
+        msgspec.structs.force_setattr(self, "id", _wire_id(self.id))
 
-class Address(WireModel):
+
+class Address(_Part, frozen=True):
     address_line1: str | None = None
     address_line2: str | None = None
     city: str | None = None
@@ -206,7 +217,7 @@ class Address(WireModel):
     country: str | None = None
 
 
-class StoreLocation(WireModel):
+class StoreLocation(_Part, frozen=True):
     store_name: str | None = None
     address: Address | None = None
     phone_number: str | None = None
@@ -215,68 +226,139 @@ class StoreLocation(WireModel):
     longitude: float | None = None
 
 
-def key_ads_by_map_key(ads: Any) -> Any:
-    """Give each raw ad its map key as ``adId``, warning when an inner ``adId`` disagrees."""
-    if not isinstance(ads, dict):
-        return ads
-    keyed: dict[str, Any] = {}
-    for key, ad in ads.items():
-        if isinstance(ad, dict):
-            inner = ad.get("adId")
-            if inner is not None and _same_id(inner, key) is False:
-                logger.warning(
-                    "cardlytics ad id differs from its map key; key kept", extra={"ad_id": key}
-                )
-            ad = {**ad, "adId": key}
-        keyed[key] = ad
-    return keyed
+_REWARD_ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
+    ("reward_type", RewardType),
+    ("activation_model", ActivationModel),
+)
+_AD_ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
+    ("ad_type", AdType),
+    ("activation_state", AdActivationState),
+    ("visibility_state", AdVisibilityState),
+    ("redemption_state", AdRedemptionState),
+)
+_AD_TIMES = ("start_date", "end_date", "activation_date")
 
 
-def _same_id(inner: Any, key: str) -> bool:
+_TIMESTAMP = TypeAdapter(Timestamp).validate_python
+
+
+def _timestamp(value: Any) -> datetime:
     try:
-        return bool(id_text(inner) == key)
+        return _TIMESTAMP(value)
+    except PydanticValidationError:
+        # pydantic's message quotes the input; msgspec's error (and its log line) must not
+        raise ValueError("not a timestamp") from None
+
+
+def _open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], ...]) -> None:
+    """Read each field, a ``str`` on the wire, as an open enum (see ``open_member``)."""
+    for name, enum in fields:
+        value = getattr(part, name)
+        if value is not None:
+            msgspec.structs.force_setattr(part, name, open_member(enum, value))
+
+
+def _finite(*amounts: Decimal | None) -> None:
+    # as pydantic's Decimal: NaN and infinities (which msgspec reads from strings) are no money
+    for amount in amounts:
+        if amount is not None and not amount.is_finite():
+            raise ValueError("an amount must be a finite number")
+
+
+def _wire_id(value: Any) -> str:
+    """``id_text`` for a Struct: the id's text, or a ValueError (msgspec's validation error)."""
+    if value.__class__ is str and value:  # nearly always
+        return value
+    text = id_text(value) if value != "" else None
+    if not isinstance(text, str):
+        raise ValueError("an id must be a non-empty string or a whole number")
+    return text
+
+
+def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
+    """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
+    for key, ad in ads.items():
+        _wire_id(key)
+        hint = ad.ad_id_hint
+        if hint is not None and hint != key and not _same_id(hint, key):
+            logger.warning(
+                "cardlytics ad id differs from its map key; key kept", extra={"ad_id": key}
+            )
+        msgspec.structs.force_setattr(ad, "ad_id", key)
+    return ads
+
+
+def _same_id(hint: Any, key: str) -> bool:
+    try:
+        return _wire_id(hint) == key
     except ValueError:
         return False
 
 
-def _ranked_ids_present(name: str, ids: Any, ads: dict[str, Any]) -> Any:
-    if not isinstance(ids, list):
-        return ids
-    texts = [id_text(i) for i in ids]
-    # a non-text entry is left in place so that validation rejects it
-    missing = [text for text in texts if isinstance(text, str) and text not in ads]
+def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tuple[str, ...]:
+    texts = [_wire_id(i) for i in ids]
+    missing = [text for text in texts if text not in ads]
     if missing:
         logger.warning(
             "cardlytics ranking lists ads it did not return; skipped",
             extra={"ranking": name, "missing_ad_ids": missing[:20]},
         )
-    return [text for text in texts if not isinstance(text, str) or text in ads]
+        return tuple(text for text in texts if text in ads)
+    return tuple(texts)
 
 
-class Ads(WireModel):
-    """A getAds answer: ads keyed by adId, rankings of those ids, categories keyed by adId."""
+class Ads(_Part, frozen=True):
+    """A getAds answer: ads keyed by adId, rankings of those ids, categories keyed by adId.
+
+    Maps sent as ``null`` read as empty."""
 
     request_id: str | None = None
-    ads: Annotated[dict[Id, Ad], BeforeValidator(none_as_empty)] = Field(default_factory=dict)
-    rankings: Annotated[dict[str, tuple[Id, ...]], BeforeValidator(none_as_empty)] = Field(
-        default_factory=dict
-    )
-    categories: Annotated[dict[Id, CategoryGroup], BeforeValidator(none_as_empty)] = Field(
-        default_factory=dict
-    )
-    store_locations: dict[Id, tuple[StoreLocation, ...]] | None = None
+    ads: dict[str, Ad] = msgspec.field(default_factory=dict)
+    rankings: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
+    categories: dict[str, CategoryGroup] = msgspec.field(default_factory=dict)
+    store_locations: dict[str, tuple[StoreLocation, ...]] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _reconcile(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not isinstance(data.get("ads"), dict):
-            return data
-        ads = key_ads_by_map_key(data["ads"])
-        rankings = data.get("rankings")
-        if isinstance(rankings, dict):
-            rankings = {name: _ranked_ids_present(name, ids, ads) for name, ids in rankings.items()}
-        return {**data, "ads": ads, "rankings": rankings}
+    def __post_init__(self) -> None:
+        ads = _keyed_ads(self.ads) if self.ads is not None else {}
+        rankings = {
+            name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
+        }
+        for key in (*(self.categories or ()), *(self.store_locations or ())):
+            _wire_id(key)
+        force_setattr = msgspec.structs.force_setattr
+        force_setattr(self, "ads", ads)
+        force_setattr(self, "rankings", rankings)
+        force_setattr(self, "categories", self.categories or {})
 
     def ranked(self, name: str = "all") -> tuple[Ad, ...]:
         """The ads of one ranking, in ranking order (``all`` is always there upstream)."""
         return tuple(self.ads[ad_id] for ad_id in self.rankings.get(name, ()))
+
+
+class _WireAds(Ads, frozen=True):
+    # What is decoded: maps may be null, and ranked ids may be numbers. ``Ads`` declares what
+    # ``__post_init__`` leaves, for the readers.
+    ads: dict[str, _WireAd] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+    rankings: dict[str, list[Any]] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+    categories: dict[str, CategoryGroup] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+
+
+_ADS = msgspec.json.Decoder(_WireAds, strict=False, float_hook=Decimal)
+
+
+def read_ads(content: bytes | str) -> Ads:
+    """A getAds answer from its JSON text; raises ``msgspec.DecodeError`` (its subclass
+    ``msgspec.ValidationError`` for a wrong shape)."""
+    return _ADS.decode(content)
+
+
+_AD_MAP = msgspec.json.Decoder(dict[str, _WireAd], strict=False, float_hook=Decimal)
+_JSON_TEXT = msgspec.json.Encoder(decimal_format="number")
+
+
+def convert_ads(ads: Any) -> dict[str, Ad]:
+    """An ``ads`` map another answer holds, already read by ``wire.loads``, read as getAds reads
+    its own: written back as JSON (a Decimal as its number text), so that one decoder decides
+    (``msgspec.convert`` of Python values is stricter, e.g. on a Decimal ``10.0`` for an int).
+    Raises ``msgspec.ValidationError``."""
+    return _keyed_ads({**_AD_MAP.decode(_JSON_TEXT.encode(ads))})

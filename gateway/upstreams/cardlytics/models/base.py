@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -29,10 +29,13 @@ __all__ = [
     "WireModel",
     "id_text",
     "none_as_empty",
+    "open_member",
     "warn_unknown",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
+
+E = TypeVar("E", bound=StrEnum)
 
 
 class WireModel(BaseModel):
@@ -97,13 +100,26 @@ def warn_unknown(enum: type[StrEnum]) -> AfterValidator:
 
     def check(value: Any) -> Any:
         if not isinstance(value, enum):
-            logger.warning(
-                "unknown cardlytics enum value kept",
-                extra={"enum": enum.__name__, "value": str(value)[:64]},
-            )
+            _warn_unknown(enum, value)
         return value
 
     return AfterValidator(check)
+
+
+def open_member(enum: type[E], value: str) -> E | str:
+    """The member of an open enum for ``value``, else ``value`` itself, logged."""
+    member = enum._value2member_map_.get(value)
+    if member is None:
+        _warn_unknown(enum, value)
+        return value
+    return cast(E, member)
+
+
+def _warn_unknown(enum: type[StrEnum], value: Any) -> None:
+    logger.warning(
+        "unknown cardlytics enum value kept",
+        extra={"enum": enum.__name__, "value": str(value)[:64]},
+    )
 
 
 class Accepted(WireModel):

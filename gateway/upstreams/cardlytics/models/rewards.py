@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PlainValidator
 
-from gateway.upstreams.cardlytics.models.ads import Ad, key_ads_by_map_key
+from gateway.upstreams.cardlytics.models.ads import Ad, convert_ads
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Money,
@@ -114,16 +114,15 @@ class RewardSummary(WireModel):
     request_id: str | None = None
 
 
+def _read_ads_map(value: Any) -> dict[str, Ad]:
+    # msgspec's ValidationError is a ValueError: pydantic reports it as this field's error
+    return convert_ads(none_as_empty(value))
+
+
 class AdRedemptions(WireModel):
     """getCustomerAdRedemptions: the redemptions and the ads they were earned on."""
 
     redemptions: tuple[Redemption, ...] = ()
-    ads: Annotated[dict[Id, Ad], BeforeValidator(none_as_empty)] = Field(default_factory=dict)
+    # the getAds Struct, so that an ad reads the same from either answer
+    ads: Annotated[dict[str, Ad], PlainValidator(_read_ads_map)] = Field(default_factory=dict)
     request_id: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _key_ads(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("ads"), dict):
-            return {**data, "ads": key_ads_by_map_key(data["ads"])}
-        return data
