@@ -251,6 +251,9 @@ def _scenarios(
     soak_s: float,
     checks: list[Check],
 ) -> list[str]:
+    # The operations above leave the sandbox holding what they did (thousands of impressions
+    # per customer): the scenarios start from a fresh one, as each mutating operation does.
+    sandbox.reset()
     return [
         *scenarios.half_load(gateway, passthrough, fixture, sandbox, home, checks),
         *scenarios.latency(gateway, passthrough, fixture, sandbox),
