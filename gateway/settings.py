@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     # at the token limit takes about 1 MB parsed; the frontends' own documents under 100 KB.
     document_cache_size: int = Field(default=100, ge=1)
     # New objects between the collector's young passes (Python's default is 700). Higher costs
-    # less CPU per request and more resident memory: see README "Performance".
+    # less CPU per request (measured: README "Settings" and "Performance").
     gc_gen0_threshold: int = Field(default=10_000, ge=100)
 
     @field_validator("webhook_public_key_pem")
