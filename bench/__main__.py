@@ -61,13 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         default="gateway",
         help="the pass-through's HTTP client: the gateway's setup (default) or plain httpx",
     )
-    parser.add_argument(
-        "--gateway-env",
-        action="append",
-        default=[],
-        metavar="GATEWAY_NAME=VALUE",
-        help="a setting for the gateway (repeatable), e.g. GATEWAY_ADS_CACHE_TTL_S=5",
-    )
+    add_gateway_env(parser)
     parser.add_argument(
         "--faults",
         type=json.loads,
@@ -95,6 +89,28 @@ def _load(args: argparse.Namespace) -> Load:
         duration_s=args.duration or base.duration_s,
         requests=args.requests,
     )
+
+
+def add_gateway_env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gateway-env",
+        action="append",
+        default=[],
+        metavar="GATEWAY_NAME=VALUE",
+        help="a setting for the gateway (repeatable), e.g. GATEWAY_ADS_CACHE_TTL_S=5",
+    )
+
+
+def gateway_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """``--gateway-env``'s settings; the shell's own GATEWAY_* are dropped."""
+    extra = dict(item.partition("=")[::2] for item in args.gateway_env)
+    if any(not name.startswith("GATEWAY_") for name in extra):
+        parser.error("--gateway-env takes GATEWAY_NAME=VALUE")
+    # The bench configures every process itself; a GATEWAY_* left in the shell (a Redis, a live
+    # key) would make the gateway and the pass-through differ from each other or from the tokens.
+    for name in [n for n in os.environ if n.startswith("GATEWAY_")]:
+        del os.environ[name]
+    return extra
 
 
 # Not a GATEWAY_ name: the gateway refuses unknown ones. Read by start_passthrough.
@@ -174,13 +190,7 @@ def measure_operation(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    extra = dict(item.partition("=")[::2] for item in args.gateway_env)
-    if any(not name.startswith("GATEWAY_") for name in extra):
-        parser.error("--gateway-env takes GATEWAY_NAME=VALUE")
-    # The bench configures every process itself; a GATEWAY_* left in the shell (a Redis, a live
-    # key) would make the gateway and the pass-through differ from each other or from the tokens.
-    for name in [n for n in os.environ if n.startswith("GATEWAY_")]:
-        del os.environ[name]
+    extra = gateway_settings(parser, args)
     load = _load(args)
     args.customers = args.customers or (8 if args.quick else 32)
     report = Report(settings=_settings_line(args, load, extra))

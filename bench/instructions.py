@@ -29,7 +29,8 @@ from typing import Any
 import httpx
 
 from bench.__main__ import (
-    REFERENCE_CLIENT,
+    add_gateway_env,
+    gateway_settings,
     start_gateway,
     start_passthrough,
     start_sandbox,
@@ -50,8 +51,7 @@ READY_TIMEOUT_S = 300.0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if any(not item.startswith("GATEWAY_") or "=" not in item for item in args.gateway_env):
-        parser.error("--gateway-env takes GATEWAY_NAME=VALUE")
+    extra = gateway_settings(parser, args)
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("bench.instructions needs valgrind (apt-get install valgrind)", file=sys.stderr)
         return 2
@@ -60,8 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rg-instr-")))
         sandbox = stack.enter_context(start_sandbox(work))
-        extra = dict(item.partition("=")[::2] for item in args.gateway_env)
-        env = {**upstream_env(sandbox.url, work, "gateway"), REFERENCE_CLIENT: "gateway", **extra}
+        env = {**upstream_env(sandbox.url, work, "gateway"), **extra}
         fixture = load_fixture(Settings(), sandbox.url, customers=8)
         starters = {"gateway": start_gateway, "pass-through": start_passthrough}
         for name, starter in starters.items():
@@ -182,13 +181,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["gateway", "pass-through"],
         help="count this target only (repeatable; default both)",
     )
-    parser.add_argument(
-        "--gateway-env",
-        action="append",
-        default=[],
-        metavar="GATEWAY_NAME=VALUE",
-        help="a setting for the gateway (repeatable), as python -m bench takes it",
-    )
+    add_gateway_env(parser)
     parser.add_argument("--requests", type=int, default=10, help="counted requests (default 10)")
     parser.add_argument("--warmup", type=int, default=20, help="requests first (default 20)")
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
