@@ -41,6 +41,7 @@ from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
 from gateway.upstreams.cardlytics.models import AdRedemptions, read_ads
+from gateway.upstreams.cardlytics.models import ads as ads_models
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Timestamp,
@@ -683,3 +684,40 @@ def test_redemptions_ads_mutated_field_by_field_read_alike() -> None:
                 continue
             old, new = _ads_of_redemptions(_JSON.encode({"ads": _set(SEED["ads"], path, value)}))
             assert old == new, (path, value)
+
+
+# --- timestamps read once -----------------------------------------------------------------------
+
+
+def test_a_timestamp_text_read_again_is_the_same_datetime_as_read_first() -> None:
+    # given: an answer whose start date no earlier test used
+    text = "2031-02-03T04:05:06.789+05:30"
+    answer = _ad(startDate=text)
+
+    # when: read twice
+    first = read_ads(_JSON.encode(answer)).ads[AD_ID].start_date
+    again = read_ads(_JSON.encode(answer)).ads[AD_ID].start_date
+
+    # then: pydantic's reading, kept (the same object), offset and all
+    reference = read_old(_JSON.encode(answer)).ads[AD_ID].start_date
+    assert first is not None and reference is not None
+    assert again is first
+    assert (first, first.utcoffset()) == (reference, reference.utcoffset())
+
+
+def test_a_wrong_timestamp_is_refused_every_time_it_comes() -> None:
+    answer = _JSON.encode(_ad(endDate="2031-13-45T99:00:00Z"))
+    for _ in range(2):
+        with pytest.raises(msgspec.ValidationError):
+            read_ads(answer)
+
+
+def test_the_timestamps_kept_stay_within_their_bound() -> None:
+    # given: more distinct timestamp texts than are kept
+    kept = ads_models.TIMESTAMPS_KEPT
+    for second in range(kept + 10):
+        ads_models._timestamp(f"2032-01-01T00:00:00.{second:06d}Z")
+
+        # then
+        assert len(ads_models._TIMESTAMPS) <= kept
+    assert ads_models._timestamp("2032-01-01T00:00:00.000001Z").microsecond == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -143,7 +143,7 @@ class PurchaseRequirement(_Part, frozen=True):
 
 
 class AdReward(_Part, frozen=True):
-    # open enums (``_open_fields``): the member when known, else the text
+    # open enums (``_open``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -155,11 +155,15 @@ class AdReward(_Part, frozen=True):
     min_spend_amount: Decimal | None = None
 
     def __post_init__(self) -> None:
-        _open_fields(self, _REWARD_ENUMS)
+        # unrolled, as in ``Ad``: fifty-odd of each per answer
+        if (value := self.reward_type) is not None:
+            _set(self, "reward_type", _open(RewardType, value))
+        if (value := self.activation_model) is not None:
+            _set(self, "activation_model", _open(ActivationModel, value))
         _finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
         requirement = self.purchase_requirement
         if requirement is not None and requirement.min_spend_amount is not None:
-            msgspec.structs.force_setattr(self, "min_spend_amount", requirement.min_spend_amount)
+            _set(self, "min_spend_amount", requirement.min_spend_amount)
 
 
 class Ad(_Part, frozen=True):
@@ -168,7 +172,7 @@ class Ad(_Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``_open_fields``): the member when known, else the text
+    # open enums (``_open``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -184,11 +188,23 @@ class Ad(_Part, frozen=True):
     is_affiliate_marketing: bool | None = None
 
     def __post_init__(self) -> None:
-        _open_fields(self, _AD_ENUMS)
-        for name in _AD_TIMES:
-            value = getattr(self, name)
-            if value is not None:
-                msgspec.structs.force_setattr(self, name, _timestamp(value))
+        # Each field spelt out: a loop over (name, enum) pairs with getattr cost more than the
+        # lookups themselves, for every ad of every answer.
+        if (value := self.ad_type) is not None:
+            _set(self, "ad_type", _open(AdType, value))
+        if (value := self.activation_state) is not None:
+            _set(self, "activation_state", _open(AdActivationState, value))
+        if (value := self.visibility_state) is not None:
+            _set(self, "visibility_state", _open(AdVisibilityState, value))
+        if (value := self.redemption_state) is not None:
+            _set(self, "redemption_state", _open(AdRedemptionState, value))
+        # as sent until here (``_WireAd``)
+        if (sent := self.start_date) is not None:
+            _set(self, "start_date", _timestamp(sent))
+        if (sent := self.end_date) is not None:
+            _set(self, "end_date", _timestamp(sent))
+        if (sent := self.activation_date) is not None:
+            _set(self, "activation_date", _timestamp(sent))
 
 
 class _WireAd(Ad, frozen=True):
@@ -226,36 +242,40 @@ class StoreLocation(_Part, frozen=True):
     longitude: float | None = None
 
 
-_REWARD_ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
-    ("reward_type", RewardType),
-    ("activation_model", ActivationModel),
-)
-_AD_ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
-    ("ad_type", AdType),
-    ("activation_state", AdActivationState),
-    ("visibility_state", AdVisibilityState),
-    ("redemption_state", AdRedemptionState),
-)
-_AD_TIMES = ("start_date", "end_date", "activation_date")
-
+_set = msgspec.structs.force_setattr
 
 _TIMESTAMP = TypeAdapter(Timestamp).validate_python
+# A timestamp's text read once: offers' start and end dates are the catalogue's, and a customer's
+# answers come again and again with the same ones (an answer of 54 ads has ~130 timestamps and
+# ~100 distinct texts), while pydantic's rules cost about a microsecond each. A datetime is
+# immutable, so one may be shared. Bounded: dropped wholesale when full.
+_TIMESTAMPS: dict[str, datetime] = {}
+TIMESTAMPS_KEPT = 8192
 
 
 def _timestamp(value: Any) -> datetime:
+    if value.__class__ is str:
+        known = _TIMESTAMPS.get(value)
+        if known is not None:
+            return known
     try:
-        return _TIMESTAMP(value)
+        read: datetime = _TIMESTAMP(value)
     except PydanticValidationError:
         # pydantic's message quotes the input; msgspec's error (and its log line) must not
         raise ValueError("not a timestamp") from None
+    # One without a zone is read as UTC (``datetime.UTC``, where a zone read gives pydantic's
+    # own tzinfo) and logged each time it is read: not kept.
+    if value.__class__ is str and read.tzinfo is not UTC:
+        if len(_TIMESTAMPS) >= TIMESTAMPS_KEPT:
+            _TIMESTAMPS.clear()
+        _TIMESTAMPS[value] = read
+    return read
 
 
-def _open_fields(part: msgspec.Struct, fields: tuple[tuple[str, type[StrEnum]], ...]) -> None:
-    """Read each field, a ``str`` on the wire, as an open enum (see ``open_member``)."""
-    for name, enum in fields:
-        value = getattr(part, name)
-        if value is not None:
-            msgspec.structs.force_setattr(part, name, open_member(enum, value))
+def _open(enum: type[StrEnum], value: str) -> StrEnum | str:
+    """``open_member``: the member when known, else the text (logged)."""
+    member = enum._value2member_map_.get(value)
+    return member if member is not None else open_member(enum, value)  # type: ignore[return-value]
 
 
 def _finite(*amounts: Decimal | None) -> None:
