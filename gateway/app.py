@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 from cross_web import HTTPException  # strawberry's HTTP layer; it turns this into the 400
-from fastapi import FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request, Response
 from fastapi.requests import HTTPConnection
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from graphql import GraphQLError, parse
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -106,6 +108,7 @@ def create_app(
 
     graphiql = GraphiQLPage.for_settings(settings) if settings.graphiql_enabled else None
     router = LiveRouter(schema, context_getter=get_context, graphiql=graphiql)
+    app.add_route("/graphql", router.handle_post, methods=["POST"])
     app.include_router(router, prefix="/graphql")
     # Built now, not in the lifespan: the key was checked by Settings, and the receiver needs it
     # for its very first delivery.
@@ -219,10 +222,40 @@ class LiveRouter(GatewayGraphQLRouter):
     """GraphQL over HTTP, and subscriptions over graphql-transport-ws authenticated in
     ``connection_init`` with the same bearer JWT (browsers cannot set headers on a WebSocket)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        *args: Any,
+        context_getter: Callable[[HTTPConnection], Awaitable[Context]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, context_getter=context_getter, **kwargs)
         # One protocol: the legacy graphql-ws one is unmaintained, and one is less to secure.
         self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        self._context_of = context_getter
+        # POST, every query and mutation, goes to ``handle_post`` as a plain Starlette route
+        # (``create_app``): Strawberry's own is a FastAPI route, whose dependency injection (of
+        # the context and root value, and the request, response and background tasks merged into
+        # the context) cost more per request than the rest of a small query's HTTP handling.
+        self.routes[:] = [route for route in self.routes if not _is_post(route)]
+
+    async def handle_post(self, request: Request) -> Response:
+        """Strawberry's ``handle_http_post``, with the context built here instead of by FastAPI
+        (an ``AuthenticationError`` from it reaches the app's handler, as before)."""
+        # as FastAPI makes the response a route may change: no length, no status of its own
+        response = Response()
+        del response.headers["content-length"]
+        response.status_code = None  # type: ignore[assignment]
+        tasks = BackgroundTasks()
+        context = await self._context_of(request)
+        context.request, context.response, context.background_tasks = request, response, tasks
+        self.temporal_response = response
+        try:
+            answer: Response = await self.run(request=request, context=context, root_value=None)
+        except HTTPException as error:
+            return PlainTextResponse(error.reason, status_code=error.status_code)
+        if answer.background is None:
+            answer.background = tasks
+        return answer
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
@@ -265,6 +298,10 @@ class LiveRouter(GatewayGraphQLRouter):
             # The loaders refer to the context that holds them: a cycle that kept the request's
             # answers alive until a garbage-collector pass. Dropped now, they are freed at once.
             context.forget_loaded()
+
+
+def _is_post(route: BaseRoute) -> bool:
+    return isinstance(route, APIRoute) and route.path == "" and route.methods == {"POST"}
 
 
 def _is_subscription(request_data: GraphQLRequestData, state: Any) -> bool:
