@@ -89,10 +89,15 @@ class FieldPlan:
 class ObjectPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan]
+    # Whether anything under this object reads its path: a resolver (its info, its outcome's
+    # key) or an interface, union or ``is_type_of`` (their info). Where nothing does, the walk
+    # makes none (``None`` stands in).
+    reads_path: bool = field(init=False)
     # The fields' steps as one function (see ``_walker``), built with the plan.
     walk: _Walk = field(init=False)
 
     def __post_init__(self) -> None:
+        self.reads_path = any(_reads_path(field_plan) for field_plan in self.fields)
         self.walk = _walker(self)
 
 
@@ -132,6 +137,8 @@ def _walker(plan: ObjectPlan) -> _Walk:
                     f"    result[{key}] = "
                     f"value if value.__class__ is same{index} else leaf{index}(run, value)"
                 )
+        elif (child := _child(field_plan)) is not None:
+            lines += _inline_object(field_plan, index, child, names)
         else:
             names[f"field{index}"] = field_plan
             step = "attribute" if field_plan.kind == ATTRIBUTE else "resolver"
@@ -140,6 +147,100 @@ def _walker(plan: ObjectPlan) -> _Walk:
     exec(compile("\n".join(lines), f"<plan of {plan.type.name}>", "exec"), names)
     walk: _Walk = names["walk"]
     return walk
+
+
+class _Child(NamedTuple):
+    plan: ObjectPlan  # the plan of the field's objects
+    listed: bool  # a list of them
+    non_null: bool  # the field's own type (the list's, for a list)
+
+
+def _child(field_plan: FieldPlan) -> _Child | None:
+    """For a field read off its object whose values are objects of a plain object type (no
+    interface, union or ``is_type_of``), or a list of them: their plan, if built already."""
+    if field_plan.kind != ATTRIBUTE:
+        return None
+    field_type = field_plan.definition.type
+    non_null = isinstance(field_type, GraphQLNonNull)
+    named: Any = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    listed = isinstance(named, GraphQLList)
+    if listed:
+        named = named.of_type
+        named = named.of_type if isinstance(named, GraphQLNonNull) else named
+    if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+        return None
+    plan = field_plan.objects.get(named.name)
+    return _Child(plan, listed, non_null) if plan is not None else None
+
+
+def _reads_path(field_plan: FieldPlan) -> bool:
+    if field_plan.kind in (TYPENAME, LEAF):
+        return False
+    if field_plan.kind == RESOLVER:
+        return True
+    child = _child(field_plan)
+    if child is not None:
+        return child.plan.reads_path
+    # A leaf's completion never reads it; any other type's plan is not known yet.
+    return not is_leaf_type(get_named_type(field_plan.definition.type))
+
+
+def _inline_object(
+    field_plan: FieldPlan, index: int, child: _Child, names: dict[str, Any]
+) -> list[str]:
+    """An object field's or object list's steps: the checks of ``Run.attribute`` and
+    ``_completer`` skipped for a class whose values passed them before (``_objects``), the
+    child's walk called directly; any other value goes the way of ``Run.attribute``."""
+    key = repr(field_plan.key)
+    names[f"field{index}"] = field_plan
+    names[f"walk{index}"] = child.plan.walk
+    names["objects"] = _objects
+    names["Path"] = Path
+    if field_plan.read is getattr and _plain_name(field_plan.attribute):
+        read = f"source.{field_plan.attribute}"
+    else:
+        names[f"read{index}"] = field_plan.read
+        read = f"read{index}(source, {field_plan.attribute!r})"
+    here = f"Path(path, {key}, {field_plan.parent.name!r})" if child.plan.reads_path else "None"
+    lines = [f"    value = {read}"]
+    if child.listed:
+        names[f"item{index}"] = _item(field_plan)
+        each_path = "Path(items, index, None)" if child.plan.reads_path else "None"
+        lines += [
+            "    if value.__class__ is list:",
+            f"        items = {here}",
+            f"        result[{key}] = [",
+            f"            walk{index}(run, each, {each_path})",
+            "            if each.__class__ in objects",
+            f"            else item{index}(run, each, items, index)",
+            "            for index, each in enumerate(value)",
+            "        ]",
+        ]
+    else:
+        lines += [
+            "    if value.__class__ in objects:",
+            f"        result[{key}] = walk{index}(run, value, {here})",
+        ]
+        if not child.non_null:
+            lines += ["    elif value is None:", f"        result[{key}] = None"]
+    lines += ["    else:", f"        run.complete_attribute(field{index}, value, path, result)"]
+    return lines
+
+
+def _item(field_plan: FieldPlan) -> Callable[[Run, Any, Path | None, int], Any]:
+    """One item of a list of objects as ``_completer``'s ``items`` completes it."""
+    list_type = field_plan.definition.type
+    if isinstance(list_type, GraphQLNonNull):
+        list_type = list_type.of_type
+    assert isinstance(list_type, GraphQLList)
+    complete = _completer(field_plan, list_type.of_type)
+
+    def item(run: Run, each: Any, items: Path | None, index: int) -> Any:
+        if each.__class__ not in _never_awaited and _awaitable(each, run.is_awaitable):
+            raise Rejected
+        return complete(run, each, items.add_key(index) if items is not None else None, None)  # type: ignore[arg-type]
+
+    return item
 
 
 def _plain_name(attribute: str) -> bool:
@@ -318,8 +419,14 @@ class Run:
         self, field_plan: FieldPlan, source: Any, path: Path | None, result: dict[str, Any]
     ) -> None:
         """A field read from its object, whose value is an object or a list."""
+        self.complete_attribute(
+            field_plan, field_plan.read(source, field_plan.attribute), path, result
+        )
+
+    def complete_attribute(
+        self, field_plan: FieldPlan, value: Any, path: Path | None, result: dict[str, Any]
+    ) -> None:
         key = field_plan.key
-        value = field_plan.read(source, field_plan.attribute)
         if value.__class__ not in _never_awaited and _awaitable(value, self.is_awaitable):
             raise Rejected  # graphql-core would await it; rare enough to leave to it
         field_path = Path(path, key, field_plan.parent.name)
@@ -420,6 +527,16 @@ _plain: set[type] = {str, int, float, bool, Decimal, datetime, date}
 _never_awaited: set[type] = {list, tuple, dict, type(None)}
 
 
+# Classes whose values an object type's field completes by walking them (neither awaitable nor
+# exceptions), learnt as values pass those checks: a compiled walk goes straight to the child's.
+_objects: set[type] = set()
+
+
+def _learn_object(kind: type) -> None:
+    if kind in _never_awaited and not issubclass(kind, BaseException) and len(_objects) < 1024:
+        _objects.add(kind)
+
+
 def _awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     """``is_awaitable(value)``; a class found not awaitable is remembered (for everything but
     generators and coroutines, awaitability is a matter of the class)."""
@@ -505,8 +622,10 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
         def plain_object(run: Run, value: Any, path: Path, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
-            if isinstance(value, Exception):
-                raise Rejected
+            if value.__class__ not in _objects:
+                if isinstance(value, Exception):
+                    raise Rejected
+                _learn_object(value.__class__)
             plan = objects.get(name) or run.executor.object_plan(field_plan, object_type)
             return run.object(plan, value, path)
 
