@@ -532,11 +532,6 @@ _never_awaited: set[type] = {list, tuple, dict, type(None)}
 _objects: set[type] = set()
 
 
-def _learn_object(kind: type) -> None:
-    if kind in _never_awaited and not issubclass(kind, BaseException) and len(_objects) < 1024:
-        _objects.add(kind)
-
-
 def _awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     """``is_awaitable(value)``; a class found not awaitable is remembered (for everything but
     generators and coroutines, awaitability is a matter of the class)."""
@@ -622,10 +617,12 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
         def plain_object(run: Run, value: Any, path: Path, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
-            if value.__class__ not in _objects:
+            kind = value.__class__
+            if kind not in _objects:
                 if isinstance(value, Exception):
                     raise Rejected
-                _learn_object(value.__class__)
+                if kind in _never_awaited and len(_objects) < 1024:
+                    _objects.add(kind)  # checked for awaitability on its way here
             plan = objects.get(name) or run.executor.object_plan(field_plan, object_type)
             return run.object(plan, value, path)
 

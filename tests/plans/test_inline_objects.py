@@ -1,0 +1,208 @@
+"""Objects read off their parent (no resolver), walked inline by the compiled plan: every value
+graphql-core would not complete as an object (an awaitable, an exception, null under non-null,
+a list item of those) still gives the request back, and what the plan answers (paths
+included, where a resolver reads them) is graphql-core's answer byte for byte."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.plans import PlannedSchema
+
+
+@strawberry.type
+class Leaf:
+    name: str
+
+
+@strawberry.type
+class Node:
+    name: str
+    required: Leaf
+    optional: Leaf | None
+    items: list[Leaf]
+    maybe_items: list[Leaf | None] | None
+    child: Node | None
+    children: list[Node]
+
+    @strawberry.field
+    def path(self, info: strawberry.Info) -> str:
+        return ".".join(str(key) for key in info.path.as_list())
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def root(self, info: strawberry.Info) -> Node:
+        built: Node = info.context["build"]()
+        return built
+
+    @strawberry.field
+    async def awaited(self, info: strawberry.Info) -> Leaf | None:
+        answer: Leaf | None = info.context["awaited"]
+        return answer  # once awaited, completed as it is, even if it is awaitable itself
+
+
+# Selections that a walked exception or coroutine would answer too (``__typename``): if the
+# plan walked one, its answer would differ from graphql-core's error.
+DOCUMENT = """
+{
+  root {
+    name
+    required { __typename name }
+    optional { __typename }
+    items { __typename }
+    maybeItems { __typename name }
+    child { name path child { path required { name } children { path } } }
+    children { name path optional { __typename } }
+  }
+}
+"""
+
+
+def node(name: str, depth: int = 3) -> Node:
+    return Node(
+        name=name,
+        required=Leaf(name=f"{name}-required"),
+        optional=Leaf(name=f"{name}-optional"),
+        items=[Leaf(name=f"{name}-item-{i}") for i in range(3)],
+        maybe_items=[Leaf(name=f"{name}-maybe-{i}") for i in range(2)],
+        child=node(f"{name}-child", depth - 1) if depth else None,
+        children=[node(f"{name}-{i}", depth - 1) for i in range(2)] if depth else [],
+    )
+
+
+async def _none() -> Leaf | None:
+    return None
+
+
+def _set(attribute: str, value: Callable[[], Any]) -> Callable[[Node], None]:
+    def change(root: Node) -> None:
+        setattr(root, attribute, value())
+
+    return change
+
+
+def _set_item(attribute: str, index: int, value: Callable[[], Any]) -> Callable[[Node], None]:
+    def change(root: Node) -> None:
+        getattr(root, attribute)[index] = value()
+
+    return change
+
+
+def _in_child(change: Callable[[Node], None]) -> Callable[[Node], None]:
+    def nested(root: Node) -> None:
+        assert root.child is not None
+        change(root.child)
+
+    return nested
+
+
+# What each change does to the answer: given back (an error, or an awaitable graphql-core
+# awaits) or answered by the plan.
+CASES: dict[str, tuple[Callable[[Node], None], bool]] = {
+    "nothing": (lambda root: None, True),
+    "an awaitable object": (_set("optional", _none), False),
+    "an exception as an object": (_set("optional", lambda: ValueError("no leaf")), False),
+    "an exception under non-null": (_set("required", lambda: ValueError("no leaf")), False),
+    "null under non-null": (_set("required", lambda: None), False),
+    "null where allowed": (_set("optional", lambda: None), True),
+    "a string as an object": (_set("required", lambda: "not a leaf"), False),
+    "null under non-null, nested": (_in_child(_in_child(_set("required", lambda: None))), False),
+    "an awaitable item": (_set_item("items", 1, _none), False),
+    "an exception as an item": (_set_item("items", 1, lambda: ValueError("no item")), False),
+    "a null item under non-null": (_set_item("items", 0, lambda: None), False),
+    "a null item where allowed": (_set_item("maybe_items", 1, lambda: None), True),
+    "an exception as an item where null is allowed": (
+        _set_item("maybe_items", 0, lambda: ValueError("no item")),
+        False,
+    ),
+    "a null list under non-null": (_set("items", lambda: None), False),
+    "a null list where allowed": (_set("maybe_items", lambda: None), True),
+    "a tuple for a list": (_set("items", lambda: (Leaf(name="a"), Leaf(name="b"))), True),
+    "an exception for a list": (_set("items", lambda: ValueError("no list")), False),
+    "a leaf for a list": (_set("items", lambda: Leaf(name="alone")), False),
+    "an awaitable list": (_set("maybe_items", _none), False),
+    "an exception in a nested list": (
+        _in_child(_in_child(_set_item("children", 1, lambda: ValueError("no node")))),
+        False,
+    ),
+}
+
+
+def _body(result: Any) -> str:
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [error.formatted for error in result.errors]
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_objects_walked_inline_answer_as_graphql_core(case: str) -> None:
+    # given: a first request with every value right, so each class is known to the walk
+    change, answered = CASES[case]
+    fast = PlannedSchema(query=Query, known_documents=[DOCUMENT])
+    plain = strawberry.Schema(
+        query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    )
+    good = await fast.execute(DOCUMENT, context_value={"build": lambda: node("root")})
+    assert good.errors is None
+
+    def build() -> Node:
+        root = node("root")
+        change(root)
+        return root
+
+    # when
+    fast_result = await fast.execute(DOCUMENT, context_value={"build": build})
+    plain_result = await plain.execute(DOCUMENT, context_value={"build": build})
+
+    # then
+    assert _body(fast_result) == _body(plain_result)
+    assert (fast.known.answered, fast.known.fell_back) == ((2, 0) if answered else (1, 1))
+
+
+async def test_paths_under_inline_objects_are_graphql_cores() -> None:
+    fast = PlannedSchema(query=Query, known_documents=[DOCUMENT])
+
+    result = await fast.execute(DOCUMENT, context_value={"build": lambda: node("root")})
+
+    assert result.errors is None and result.data is not None
+    root = result.data["root"]
+    assert root["child"]["path"] == "root.child.path"
+    assert root["child"]["child"]["children"][1]["path"] == "root.child.child.children.1.path"
+    assert root["children"][1]["path"] == "root.children.1.path"
+    assert fast.known.answered == 1
+
+
+async def test_an_awaitable_completed_as_an_object_is_not_taken_for_one() -> None:
+    # given: an async resolver answering a future: graphql-core completes the future itself
+    # as a Leaf (an object type without is_type_of takes any value)
+    fast = PlannedSchema(query=Query, known_documents=[DOCUMENT, "{ awaited { __typename } }"])
+    plain = strawberry.Schema(
+        query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    )
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    walked = await fast.execute("{ awaited { __typename } }", context_value={"awaited": future})
+    assert walked.data == {"awaited": {"__typename": "Leaf"}}
+
+    # when: a future read off an object, which graphql-core awaits
+    def build() -> Node:
+        root = node("root")
+        root.optional = future  # type: ignore[assignment]
+        return root
+
+    fast_result = await fast.execute(DOCUMENT, context_value={"build": build})
+    plain_result = await plain.execute(DOCUMENT, context_value={"build": build})
+
+    # then
+    assert _body(fast_result) == _body(plain_result)
+    assert plain_result.data is not None and plain_result.data["root"]["optional"] is None
