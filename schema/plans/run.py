@@ -22,6 +22,7 @@ from graphql import (
     FieldNode,
     GraphQLAbstractType,
     GraphQLField,
+    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -35,6 +36,8 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+
+from schema.plans.executor import unchanged
 
 if TYPE_CHECKING:
     from schema.plans.plan import PlanExecutor
@@ -123,11 +126,7 @@ def _walker(plan: ObjectPlan) -> _Walk:
         elif field_plan.kind == LEAF:
             leaf = field_plan.leaf
             names[f"leaf{index}"] = _leaf_completer(leaf)
-            if leaf.read is getattr and _plain_name(leaf.attribute):
-                read = f"source.{leaf.attribute}"
-            else:
-                names[f"read{index}"] = leaf.read
-                read = f"read{index}(source, {leaf.attribute!r})"
+            read = _read(leaf.read, leaf.attribute, index, names)
             if leaf.unchanged is None:
                 lines.append(f"    result[{key}] = leaf{index}(run, {read})")
             else:
@@ -139,6 +138,8 @@ def _walker(plan: ObjectPlan) -> _Walk:
                 )
         elif (child := _child(field_plan)) is not None:
             lines += _inline_object(field_plan, index, child, names)
+        elif (leaf_type := _leaf_items(field_plan)) is not None:
+            lines += _inline_leaves(field_plan, index, leaf_type, names)
         else:
             names[f"field{index}"] = field_plan
             step = "attribute" if field_plan.kind == ATTRIBUTE else "resolver"
@@ -196,11 +197,7 @@ def _inline_object(
     names[f"walk{index}"] = child.plan.walk
     names["objects"] = _objects
     names["Path"] = Path
-    if field_plan.read is getattr and _plain_name(field_plan.attribute):
-        read = f"source.{field_plan.attribute}"
-    else:
-        names[f"read{index}"] = field_plan.read
-        read = f"read{index}(source, {field_plan.attribute!r})"
+    read = _read(field_plan.read, field_plan.attribute, index, names)
     here = f"Path(path, {key}, {field_plan.parent.name!r})" if child.plan.reads_path else "None"
     lines = [f"    value = {read}"]
     if child.listed:
@@ -227,8 +224,48 @@ def _inline_object(
     return lines
 
 
+def _leaf_items(field_plan: FieldPlan) -> GraphQLLeafType | None:
+    """For a field read off its object whose values are lists of leaves: the leaves' type."""
+    if field_plan.kind != ATTRIBUTE:
+        return None
+    list_type: Any = field_plan.definition.type
+    if isinstance(list_type, GraphQLNonNull):
+        list_type = list_type.of_type
+    if not isinstance(list_type, GraphQLList):
+        return None
+    item_type = list_type.of_type
+    if isinstance(item_type, GraphQLNonNull):
+        item_type = item_type.of_type
+    return item_type if is_leaf_type(item_type) else None
+
+
+def _inline_leaves(
+    field_plan: FieldPlan, index: int, leaf_type: GraphQLLeafType, names: dict[str, Any]
+) -> list[str]:
+    """A list of leaves' steps: an item of the class its type's coercion returns as it is (a
+    section's ``str``) taken as it is, any other through ``_completer``'s checks for an item;
+    anything but a list the way of ``Run.attribute``."""
+    key = repr(field_plan.key)
+    names[f"field{index}"] = field_plan
+    names[f"item{index}"] = _item(field_plan)
+    read = _read(field_plan.read, field_plan.attribute, index, names)
+    same = unchanged(leaf_type)
+    if same is None:
+        each = f"item{index}(run, each, None, 0)"
+    else:
+        names[f"same{index}"] = same
+        each = f"each if each.__class__ is same{index} else item{index}(run, each, None, 0)"
+    return [
+        f"    value = {read}",
+        "    if value.__class__ is list:",
+        f"        result[{key}] = [{each} for each in value]",
+        "    else:",
+        f"        run.complete_attribute(field{index}, value, path, result)",
+    ]
+
+
 def _item(field_plan: FieldPlan) -> Callable[[Run, Any, Path | None, int], Any]:
-    """One item of a list of objects as ``_completer``'s ``items`` completes it."""
+    """One item of a list as ``_completer``'s ``items`` completes it."""
     list_type = field_plan.definition.type
     if isinstance(list_type, GraphQLNonNull):
         list_type = list_type.of_type
@@ -241,6 +278,16 @@ def _item(field_plan: FieldPlan) -> Callable[[Run, Any, Path | None, int], Any]:
         return complete(run, each, items.add_key(index) if items is not None else None, None)  # type: ignore[arg-type]
 
     return item
+
+
+def _read(
+    read: Callable[[Any, str], object], attribute: str, index: int, names: dict[str, Any]
+) -> str:
+    """A field's read: an attribute access when its resolver is ``getattr``."""
+    if read is getattr and _plain_name(attribute):
+        return f"source.{attribute}"
+    names[f"read{index}"] = read
+    return f"read{index}(source, {attribute!r})"
 
 
 def _plain_name(attribute: str) -> bool:

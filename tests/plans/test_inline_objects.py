@@ -31,6 +31,8 @@ class Node:
     maybe_items: list[Leaf | None] | None
     child: Node | None
     children: list[Node]
+    tags: list[str]
+    maybe_tags: list[str | None] | None
 
     @strawberry.field
     def path(self, info: strawberry.Info) -> str:
@@ -60,6 +62,8 @@ DOCUMENT = """
     optional { __typename }
     items { __typename }
     maybeItems { __typename name }
+    tags
+    maybeTags
     child { name path child { path required { name } children { path } } }
     children { name path optional { __typename } }
   }
@@ -76,6 +80,8 @@ def node(name: str, depth: int = 3) -> Node:
         maybe_items=[Leaf(name=f"{name}-maybe-{i}") for i in range(2)],
         child=node(f"{name}-child", depth - 1) if depth else None,
         children=[node(f"{name}-{i}", depth - 1) for i in range(2)] if depth else [],
+        tags=["a", "b"],
+        maybe_tags=["c", "d"],
     )
 
 
@@ -128,12 +134,22 @@ CASES: dict[str, tuple[Callable[[Node], None], bool]] = {
     "a null list where allowed": (_set("maybe_items", lambda: None), True),
     "a tuple for a list": (_set("items", lambda: (Leaf(name="a"), Leaf(name="b"))), True),
     "an exception for a list": (_set("items", lambda: ValueError("no list")), False),
+    "a string for a list": (_set("items", lambda: "ab"), False),
     "a leaf for a list": (_set("items", lambda: Leaf(name="alone")), False),
     "an awaitable list": (_set("maybe_items", _none), False),
     "an exception in a nested list": (
         _in_child(_in_child(_set_item("children", 1, lambda: ValueError("no node")))),
         False,
     ),
+    "an exception as a leaf item": (_set_item("tags", 1, lambda: ValueError("no tag")), False),
+    "a null leaf item under non-null": (_set_item("tags", 0, lambda: None), False),
+    "a null leaf item where allowed": (_set_item("maybe_tags", 0, lambda: None), True),
+    "a leaf item to coerce": (_set_item("tags", 1, lambda: 7), True),
+    "a leaf item that does not coerce": (_set_item("tags", 1, lambda: [1]), False),
+    "a null list of leaves under non-null": (_set("tags", lambda: None), False),
+    "a null list of leaves where allowed": (_set("maybe_tags", lambda: None), True),
+    "a tuple for a list of leaves": (_set("tags", lambda: ("e", "f")), True),
+    "a string for a list of leaves": (_set("tags", lambda: "gh"), False),
 }
 
 
