@@ -35,6 +35,7 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 
 from schema.plans.executor import unchanged
@@ -127,15 +128,12 @@ def _walker(plan: ObjectPlan) -> _Walk:
             leaf = field_plan.leaf
             names[f"leaf{index}"] = _leaf_completer(leaf)
             read = _read(leaf.read, leaf.attribute, index, names)
-            if leaf.unchanged is None:
+            shortcut = _shortcut(leaf.type, index, names)
+            if shortcut is None:
                 lines.append(f"    result[{key}] = leaf{index}(run, {read})")
             else:
-                names[f"same{index}"] = leaf.unchanged
                 lines.append(f"    value = {read}")
-                lines.append(
-                    f"    result[{key}] = "
-                    f"value if value.__class__ is same{index} else leaf{index}(run, value)"
-                )
+                lines.append(f"    result[{key}] = {shortcut} else leaf{index}(run, value)")
         elif (child := _child(field_plan)) is not None:
             lines += _inline_object(field_plan, index, child, names)
         elif (leaf_type := _leaf_items(field_plan)) is not None:
@@ -148,6 +146,52 @@ def _walker(plan: ObjectPlan) -> _Walk:
     exec(compile("\n".join(lines), f"<plan of {plan.type.name}>", "exec"), names)
     walk: _Walk = names["walk"]
     return walk
+
+
+def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> str | None:
+    """An expression answering what the leaf's coercion would for the values it answers alone
+    (``... if <those> else`` the whole completion): exact instances of the class the coercion
+    returns as it is (``str``, ``bool``), an exact ``int`` in Int's range, a member of the
+    Strawberry enum's class (a home screen has some 250 of them)."""
+    same = unchanged(leaf_type)
+    if same is not None:
+        names[f"same{index}"] = same
+        return f"value if value.__class__ is same{index}"
+    if leaf_type.coerce_output_value is serialize_int:
+        return (
+            f"value if value.__class__ is int and {GRAPHQL_MIN_INT} <= value <= {GRAPHQL_MAX_INT}"
+        )
+    members = _enum_names(leaf_type)
+    if members is not None:
+        names[f"enum{index}"], names[f"names{index}"] = next(iter(members)).__class__, members
+        return f"names{index}[value] if value.__class__ is enum{index}"
+    return None
+
+
+def _enum_names(leaf_type: GraphQLLeafType) -> dict[Enum, str] | None:
+    """Each member of a Strawberry enum's class by the name ``output_coercer`` gives it; None if
+    any has none or the class could be taken for an exception or an awaitable."""
+    if not isinstance(leaf_type, CustomGraphQLEnumType):
+        return None
+    wrapped = leaf_type.wrapped_cls
+    if (
+        not issubclass(wrapped, Enum)
+        or issubclass(wrapped, Exception)
+        or hasattr(wrapped, "__await__")
+        or not len(wrapped)
+    ):
+        return None
+    coerce = output_coercer(leaf_type)
+    members: dict[Enum, str] = {}
+    for member in wrapped:
+        try:
+            name = coerce(member)
+        except Exception:  # not one of the GraphQL type's values: completion rejects it
+            return None
+        if not isinstance(name, str):
+            return None
+        members[member] = name
+    return members
 
 
 class _Child(NamedTuple):

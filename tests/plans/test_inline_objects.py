@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import pytest
@@ -15,6 +16,16 @@ import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.plans import PlannedSchema
+
+
+@strawberry.enum
+class Shade(Enum):
+    LIGHT = "light"
+    DARK = strawberry.enum_value("dark", name="NIGHT")  # a GraphQL name of its own
+
+
+class OtherShade(Enum):
+    LIGHT = "light"
 
 
 @strawberry.type
@@ -33,6 +44,9 @@ class Node:
     children: list[Node]
     tags: list[str]
     maybe_tags: list[str | None] | None
+    rank: int | None
+    shade: Shade
+    maybe_shade: Shade | None
 
     @strawberry.field
     def path(self, info: strawberry.Info) -> str:
@@ -64,6 +78,9 @@ DOCUMENT = """
     maybeItems { __typename name }
     tags
     maybeTags
+    rank
+    shade
+    maybeShade
     child { name path child { path required { name } children { path } } }
     children { name path optional { __typename } }
   }
@@ -82,6 +99,9 @@ def node(name: str, depth: int = 3) -> Node:
         children=[node(f"{name}-{i}", depth - 1) for i in range(2)] if depth else [],
         tags=["a", "b"],
         maybe_tags=["c", "d"],
+        rank=7,
+        shade=Shade.DARK,
+        maybe_shade=Shade.LIGHT,
     )
 
 
@@ -150,6 +170,20 @@ CASES: dict[str, tuple[Callable[[Node], None], bool]] = {
     "a null list of leaves where allowed": (_set("maybe_tags", lambda: None), True),
     "a tuple for a list of leaves": (_set("tags", lambda: ("e", "f")), True),
     "a string for a list of leaves": (_set("tags", lambda: "gh"), False),
+    "the largest Int": (_set("rank", lambda: 2**31 - 1), True),
+    "the smallest Int": (_set("rank", lambda: -(2**31)), True),
+    "an int over Int's range": (_set("rank", lambda: 2**31), False),
+    "an int under Int's range": (_set("rank", lambda: -(2**31) - 1), False),
+    "a bool for an Int": (_set("rank", lambda: True), True),
+    "a float for an Int": (_set("rank", lambda: 3.0), True),
+    "a string for an Int": (_set("rank", lambda: "12"), True),
+    "an exception for an Int": (_set("rank", lambda: ValueError("no rank")), False),
+    "a member named as in Python": (_set("shade", lambda: Shade.LIGHT), True),
+    "a member of another enum": (_set("shade", lambda: OtherShade.LIGHT), False),
+    "an enum's value for a member": (_set("shade", lambda: "dark"), True),
+    "a string not an enum's value": (_set("shade", lambda: "NIGHT"), False),
+    "null for an enum under non-null": (_set("shade", lambda: None), False),
+    "null for an enum where allowed": (_set("maybe_shade", lambda: None), True),
 }
 
 
