@@ -37,6 +37,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
 from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+from strawberry.schema.types.base_scalars import isoformat
 
 from schema.plans.executor import unchanged
 
@@ -128,12 +129,12 @@ def _walker(plan: ObjectPlan) -> _Walk:
             leaf = field_plan.leaf
             names[f"leaf{index}"] = _leaf_completer(leaf)
             read = _read(leaf.read, leaf.attribute, index, names)
-            shortcut = _shortcut(leaf.type, index, names)
-            if shortcut is None:
-                lines.append(f"    result[{key}] = leaf{index}(run, {read})")
-            else:
-                lines.append(f"    value = {read}")
-                lines.append(f"    result[{key}] = {shortcut} else leaf{index}(run, value)")
+            shortcuts = [_shortcut(leaf.type, index, names)]
+            if not leaf.non_null:
+                shortcuts.append("None if value is None")
+            lines.append(f"    value = {read}")
+            completion = " else ".join([*filter(None, shortcuts), f"leaf{index}(run, value)"])
+            lines.append(f"    result[{key}] = {completion}")
         elif (child := _child(field_plan)) is not None:
             lines += _inline_object(field_plan, index, child, names)
         elif (leaf_type := _leaf_items(field_plan)) is not None:
@@ -151,8 +152,9 @@ def _walker(plan: ObjectPlan) -> _Walk:
 def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> str | None:
     """An expression answering what the leaf's coercion would for the values it answers alone
     (``... if <those> else`` the whole completion): exact instances of the class the coercion
-    returns as it is (``str``, ``bool``), an exact ``int`` in Int's range, a member of the
-    Strawberry enum's class (a home screen has some 250 of them)."""
+    returns as it is (``str``, ``bool``), an exact ``int`` in Int's range, a ``Decimal`` or a
+    date for Strawberry's scalars, a member of the Strawberry enum's class (a home screen has
+    some 250 of them). Each is one of ``_plain``'s classes, and its coercion never fails."""
     same = unchanged(leaf_type)
     if same is not None:
         names[f"same{index}"] = same
@@ -161,6 +163,13 @@ def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> 
         return (
             f"value if value.__class__ is int and {GRAPHQL_MIN_INT} <= value <= {GRAPHQL_MAX_INT}"
         )
+    coerce = leaf_type.coerce_output_value
+    if coerce is str:  # Strawberry's Decimal
+        names["Decimal"] = Decimal
+        return "str(value) if value.__class__ is Decimal"
+    if coerce is isoformat:  # Strawberry's DateTime, Date and Time
+        names["datetime"], names["date"] = datetime, date
+        return "value.isoformat() if value.__class__ is datetime or value.__class__ is date"
     members = _enum_names(leaf_type)
     if members is not None:
         names[f"enum{index}"], names[f"names{index}"] = next(iter(members)).__class__, members

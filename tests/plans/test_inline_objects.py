@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -47,6 +49,8 @@ class Node:
     rank: int | None
     shade: Shade
     maybe_shade: Shade | None
+    amount: Decimal | None
+    ends: datetime | None
 
     @strawberry.field
     def path(self, info: strawberry.Info) -> str:
@@ -81,6 +85,8 @@ DOCUMENT = """
     rank
     shade
     maybeShade
+    amount
+    ends
     child { name path child { path required { name } children { path } } }
     children { name path optional { __typename } }
   }
@@ -102,6 +108,8 @@ def node(name: str, depth: int = 3) -> Node:
         rank=7,
         shade=Shade.DARK,
         maybe_shade=Shade.LIGHT,
+        amount=Decimal("12.50"),
+        ends=datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
     )
 
 
@@ -184,7 +192,21 @@ CASES: dict[str, tuple[Callable[[Node], None], bool]] = {
     "a string not an enum's value": (_set("shade", lambda: "NIGHT"), False),
     "null for an enum under non-null": (_set("shade", lambda: None), False),
     "null for an enum where allowed": (_set("maybe_shade", lambda: None), True),
+    "a float for a Decimal": (_set("amount", lambda: 1.5), True),
+    "an exception for a Decimal": (_set("amount", lambda: ValueError("no amount")), False),
+    "null for a Decimal": (_set("amount", lambda: None), True),
+    "a date for a DateTime": (_set("ends", lambda: date(2026, 1, 2)), True),
+    "a naive DateTime": (_set("ends", lambda: datetime(2026, 1, 2, 3, 4)), True),
+    "a string for a DateTime": (_set("ends", lambda: "2026-01-02"), False),
+    "an exception with a date for a DateTime": (_set("ends", lambda: Overdue()), False),
 }
+
+
+class Overdue(Exception):
+    """An exception value that a date's coercion would take."""
+
+    def isoformat(self) -> str:
+        return "2026-01-01"
 
 
 def _body(result: Any) -> str:
