@@ -172,14 +172,16 @@ def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> 
         return "value.isoformat() if value.__class__ is datetime or value.__class__ is date"
     members = _enum_names(leaf_type)
     if members is not None:
-        names[f"enum{index}"], names[f"names{index}"] = next(iter(members)).__class__, members
-        return f"names{index}[value] if value.__class__ is enum{index}"
+        names[f"enum{index}"], names[f"names{index}"] = members
+        # By the member's Python name: a member's own hash is a Python call (Enum.__hash__).
+        return f"names{index}[value._name_] if value.__class__ is enum{index}"
     return None
 
 
-def _enum_names(leaf_type: GraphQLLeafType) -> dict[Enum, str] | None:
-    """Each member of a Strawberry enum's class by the name ``output_coercer`` gives it; None if
-    any has none or the class could be taken for an exception or an awaitable."""
+def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type[Enum], dict[str, str]] | None:
+    """A Strawberry enum's class, and the name ``output_coercer`` gives each of its members by
+    the member's Python name; None if any has none or the class could be taken for an
+    exception or an awaitable."""
     if not isinstance(leaf_type, CustomGraphQLEnumType):
         return None
     wrapped = leaf_type.wrapped_cls
@@ -191,7 +193,7 @@ def _enum_names(leaf_type: GraphQLLeafType) -> dict[Enum, str] | None:
     ):
         return None
     coerce = output_coercer(leaf_type)
-    members: dict[Enum, str] = {}
+    members: dict[str, str] = {}
     for member in wrapped:
         try:
             name = coerce(member)
@@ -199,8 +201,8 @@ def _enum_names(leaf_type: GraphQLLeafType) -> dict[Enum, str] | None:
             return None
         if not isinstance(name, str):
             return None
-        members[member] = name
-    return members
+        members[member._name_] = name
+    return wrapped, members
 
 
 class _Child(NamedTuple):
