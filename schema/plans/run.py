@@ -116,8 +116,11 @@ def _walker(plan: ObjectPlan) -> _Walk:
     A loop over the steps, unpacking each one's parts, cost more than the reading and checking
     of the values themselves (fifty offers of some twenty-five fields each on a home screen).
     Generated here: a plain leaf's read (an attribute access when the field's resolver is
-    ``getattr``), its exact-class shortcut and ``__typename`` inline; every other check in
-    ``_leaf_completer`` as before; objects, lists and resolvers through ``Run``'s own steps.
+    ``getattr``), the values its coercion answers alone (``_shortcut``) and ``__typename``
+    inline, every other value through ``_leaf_completer``; an object or a list of objects or of
+    leaves read off its parent, with the child's walk called directly for the values known to
+    pass every check (``_inline_object``, ``_inline_leaves``), any other through
+    ``Run.complete_attribute``; resolvers and the rest through ``Run``'s own steps.
     """
     names: dict[str, Any] = {}
     lines = ["def walk(run, source, path):", "    result = {}"]
@@ -154,7 +157,8 @@ def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> 
     (``... if <those> else`` the whole completion): exact instances of the class the coercion
     returns as it is (``str``, ``bool``), an exact ``int`` in Int's range, a ``Decimal`` or a
     date for Strawberry's scalars, a member of the Strawberry enum's class (a home screen has
-    some 250 of them). Each is one of ``_plain``'s classes, and its coercion never fails."""
+    some 250 of them): exact classes, none an exception or an awaitable, whose coercion never
+    fails."""
     same = unchanged(leaf_type)
     if same is not None:
         names[f"same{index}"] = same
