@@ -1,7 +1,10 @@
-"""Objects read off their parent (no resolver), walked inline by the compiled plan: every value
-graphql-core would not complete as an object (an awaitable, an exception, null under non-null,
-a list item of those) still gives the request back, and what the plan answers (paths
-included, where a resolver reads them) is graphql-core's answer byte for byte."""
+"""What the compiled plan answers inline: objects and lists read off their parent (no
+resolver), and the leaf values a coercion answers alone (strings, Ints in range, enum members,
+Decimals, dates, nulls). Every value graphql-core would not complete as it is (an awaitable, an
+exception, null under non-null, a list item of those, an Int out of range) still gives the
+request back, and what the plan answers (paths included, where a resolver reads them) is
+graphql-core's answer byte for byte. A schema of its own: the gateway's upstreams never send
+such values, the planting in ``support`` cannot make awaitables, and these must be exact."""
 
 from __future__ import annotations
 
