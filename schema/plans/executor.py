@@ -39,7 +39,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-__all__ = ["LeafExecutor", "plain_leaf"]
+__all__ = ["LeafExecutor", "plain_leaf", "unchanged"]
 
 # Strawberry's name for the resolver it gives a field with no resolver and no extensions
 # (``GraphQLCoreConverter.from_resolver``); the StrawberryField is checked as well below.
@@ -92,8 +92,14 @@ def _plain_leaf(field: GraphQLField) -> _Leaf | None:
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     if not is_leaf_type(inner):
         return None
-    unchanged = _UNCHANGED.get(inner.coerce_output_value)
-    return _Leaf(definition.default_resolver, definition.python_name, inner, non_null, unchanged)
+    return _Leaf(
+        definition.default_resolver, definition.python_name, inner, non_null, unchanged(inner)
+    )
+
+
+def unchanged(leaf_type: GraphQLLeafType) -> type | None:
+    """The class whose exact instances ``leaf_type``'s coercion returns as they are, if any."""
+    return _UNCHANGED.get(leaf_type.coerce_output_value)
 
 
 class LeafExecutor(StrawberryGraphQLCoreExecutionContext):

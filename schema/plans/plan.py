@@ -32,6 +32,7 @@ from graphql import (
     OperationType,
     TypeNameMetaFieldDef,
     VariableNode,
+    get_named_type,
     parse,
     print_ast,
     visit,
@@ -212,21 +213,35 @@ class PlanExecutor(LeafExecutor):
                 kind = ATTRIBUTE
             else:
                 kind = RESOLVER
-            plans.append(
-                FieldPlan(
-                    key=key,
-                    parent=parent,
-                    definition=definition,
-                    details=details,
-                    nodes=[d.node for d in details],
-                    kind=kind,
-                    leaf=leaf,
-                    attribute=strawberry_field.python_name if strawberry_field else "",
-                    read=strawberry_field.default_resolver if strawberry_field else getattr,
-                    has_arguments=bool(definition.args or first.arguments),
-                )
+            field_plan = FieldPlan(
+                key=key,
+                parent=parent,
+                definition=definition,
+                details=details,
+                nodes=[d.node for d in details],
+                kind=kind,
+                leaf=leaf,
+                attribute=strawberry_field.python_name if strawberry_field else "",
+                read=strawberry_field.default_resolver if strawberry_field else getattr,
+                has_arguments=bool(definition.args or first.arguments),
             )
+            if kind == ATTRIBUTE:
+                self._plan_objects(field_plan)
+            plans.append(field_plan)
         return plans
+
+    def _plan_objects(self, field_plan: FieldPlan) -> None:
+        """The plan of a field's objects, built with its parent's rather than on first use, so
+        that the parent's walk calls it directly (``run._inline_object``): it is the same plan,
+        as the grouping depends only on what the parent's plan is keyed by. Only for a plain
+        object type (or a list of one); a selection a plan does not take is left to be
+        refused when it is reached, as before."""
+        named = get_named_type(field_plan.definition.type)
+        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+            try:
+                self.object_plan(field_plan, named)
+            except Rejected:
+                pass
 
 
 def _text(operation: OperationDefinitionNode) -> str | None:

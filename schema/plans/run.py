@@ -22,6 +22,7 @@ from graphql import (
     FieldNode,
     GraphQLAbstractType,
     GraphQLField,
+    GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -34,7 +35,11 @@ from graphql import (
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, is_iterable
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+from strawberry.schema.types.base_scalars import isoformat
+
+from schema.plans.executor import unchanged
 
 if TYPE_CHECKING:
     from schema.plans.plan import PlanExecutor
@@ -89,10 +94,15 @@ class FieldPlan:
 class ObjectPlan:
     type: GraphQLObjectType
     fields: list[FieldPlan]
+    # Whether anything under this object reads its path: a resolver (its info, its outcome's
+    # key) or an interface, union or ``is_type_of`` (their info). Where nothing does, the walk
+    # makes none (``None`` stands in).
+    reads_path: bool = field(init=False)
     # The fields' steps as one function (see ``_walker``), built with the plan.
     walk: _Walk = field(init=False)
 
     def __post_init__(self) -> None:
+        self.reads_path = any(_reads_path(field_plan) for field_plan in self.fields)
         self.walk = _walker(self)
 
 
@@ -106,8 +116,11 @@ def _walker(plan: ObjectPlan) -> _Walk:
     A loop over the steps, unpacking each one's parts, cost more than the reading and checking
     of the values themselves (fifty offers of some twenty-five fields each on a home screen).
     Generated here: a plain leaf's read (an attribute access when the field's resolver is
-    ``getattr``), its exact-class shortcut and ``__typename`` inline; every other check in
-    ``_leaf_completer`` as before; objects, lists and resolvers through ``Run``'s own steps.
+    ``getattr``), the values its coercion answers alone (``_shortcut``) and ``__typename``
+    inline, every other value through ``_leaf_completer``; an object or a list of objects or of
+    leaves read off its parent, with the child's walk called directly for the values known to
+    pass every check (``_inline_object``, ``_inline_leaves``), any other through
+    ``Run.complete_attribute``; resolvers and the rest through ``Run``'s own steps.
     """
     names: dict[str, Any] = {}
     lines = ["def walk(run, source, path):", "    result = {}"]
@@ -118,20 +131,17 @@ def _walker(plan: ObjectPlan) -> _Walk:
         elif field_plan.kind == LEAF:
             leaf = field_plan.leaf
             names[f"leaf{index}"] = _leaf_completer(leaf)
-            if leaf.read is getattr and _plain_name(leaf.attribute):
-                read = f"source.{leaf.attribute}"
-            else:
-                names[f"read{index}"] = leaf.read
-                read = f"read{index}(source, {leaf.attribute!r})"
-            if leaf.unchanged is None:
-                lines.append(f"    result[{key}] = leaf{index}(run, {read})")
-            else:
-                names[f"same{index}"] = leaf.unchanged
-                lines.append(f"    value = {read}")
-                lines.append(
-                    f"    result[{key}] = "
-                    f"value if value.__class__ is same{index} else leaf{index}(run, value)"
-                )
+            read = _read(leaf.read, leaf.attribute, index, names)
+            shortcuts = [_shortcut(leaf.type, index, names)]
+            if not leaf.non_null:
+                shortcuts.append("None if value is None")
+            lines.append(f"    value = {read}")
+            completion = " else ".join([*filter(None, shortcuts), f"leaf{index}(run, value)"])
+            lines.append(f"    result[{key}] = {completion}")
+        elif (child := _child(field_plan)) is not None:
+            lines += _inline_object(field_plan, index, child, names)
+        elif (leaf_type := _leaf_items(field_plan)) is not None:
+            lines += _inline_leaves(field_plan, index, leaf_type, names)
         else:
             names[f"field{index}"] = field_plan
             step = "attribute" if field_plan.kind == ATTRIBUTE else "resolver"
@@ -140,6 +150,203 @@ def _walker(plan: ObjectPlan) -> _Walk:
     exec(compile("\n".join(lines), f"<plan of {plan.type.name}>", "exec"), names)
     walk: _Walk = names["walk"]
     return walk
+
+
+def _shortcut(leaf_type: GraphQLLeafType, index: int, names: dict[str, Any]) -> str | None:
+    """An expression answering what the leaf's coercion would for the values it answers alone
+    (``... if <those> else`` the whole completion): exact instances of the class the coercion
+    returns as it is (``str``, ``bool``), an exact ``int`` in Int's range, a ``Decimal`` or a
+    date for Strawberry's scalars, a member of the Strawberry enum's class (a home screen has
+    some 250 of them): exact classes, none an exception or an awaitable, whose coercion never
+    fails."""
+    same = unchanged(leaf_type)
+    if same is not None:
+        names[f"same{index}"] = same
+        return f"value if value.__class__ is same{index}"
+    if leaf_type.coerce_output_value is serialize_int:
+        return (
+            f"value if value.__class__ is int and {GRAPHQL_MIN_INT} <= value <= {GRAPHQL_MAX_INT}"
+        )
+    coerce = leaf_type.coerce_output_value
+    if coerce is str:  # Strawberry's Decimal
+        names["Decimal"] = Decimal
+        return "str(value) if value.__class__ is Decimal"
+    if coerce is isoformat:  # Strawberry's DateTime, Date and Time
+        names["datetime"], names["date"] = datetime, date
+        return "value.isoformat() if value.__class__ is datetime or value.__class__ is date"
+    members = _enum_names(leaf_type)
+    if members is not None:
+        names[f"enum{index}"], names[f"names{index}"] = members
+        # By the member's Python name: a member's own hash is a Python call (Enum.__hash__).
+        return f"names{index}[value._name_] if value.__class__ is enum{index}"
+    return None
+
+
+def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type[Enum], dict[str, str]] | None:
+    """A Strawberry enum's class, and the name ``output_coercer`` gives each of its members by
+    the member's Python name; None if any has none or the class could be taken for an
+    exception or an awaitable."""
+    if not isinstance(leaf_type, CustomGraphQLEnumType):
+        return None
+    wrapped = leaf_type.wrapped_cls
+    if (
+        not issubclass(wrapped, Enum)
+        or issubclass(wrapped, Exception)
+        or hasattr(wrapped, "__await__")
+        or not len(wrapped)
+    ):
+        return None
+    coerce = output_coercer(leaf_type)
+    members: dict[str, str] = {}
+    for member in wrapped:
+        try:
+            name = coerce(member)
+        except Exception:  # not one of the GraphQL type's values: completion rejects it
+            return None
+        if not isinstance(name, str):
+            return None
+        members[member._name_] = name
+    return wrapped, members
+
+
+class _Child(NamedTuple):
+    plan: ObjectPlan  # the plan of the field's objects
+    listed: bool  # a list of them
+    non_null: bool  # the field's own type (the list's, for a list)
+
+
+def _child(field_plan: FieldPlan) -> _Child | None:
+    """For a field read off its object whose values are objects of a plain object type (no
+    interface, union or ``is_type_of``), or a list of them: their plan, if built already."""
+    if field_plan.kind != ATTRIBUTE:
+        return None
+    field_type = field_plan.definition.type
+    non_null = isinstance(field_type, GraphQLNonNull)
+    named: Any = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    listed = isinstance(named, GraphQLList)
+    if listed:
+        named = named.of_type
+        named = named.of_type if isinstance(named, GraphQLNonNull) else named
+    if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
+        return None
+    plan = field_plan.objects.get(named.name)
+    return _Child(plan, listed, non_null) if plan is not None else None
+
+
+def _reads_path(field_plan: FieldPlan) -> bool:
+    if field_plan.kind in (TYPENAME, LEAF):
+        return False
+    if field_plan.kind == RESOLVER:
+        return True
+    child = _child(field_plan)
+    if child is not None:
+        return child.plan.reads_path
+    # A leaf's completion never reads it; any other type's plan is not known yet.
+    return not is_leaf_type(get_named_type(field_plan.definition.type))
+
+
+def _inline_object(
+    field_plan: FieldPlan, index: int, child: _Child, names: dict[str, Any]
+) -> list[str]:
+    """An object field's or object list's steps: the checks of ``Run.attribute`` and
+    ``_completer`` skipped for a class whose values passed them before (``_objects``), the
+    child's walk called directly; any other value goes the way of ``Run.attribute``."""
+    key = repr(field_plan.key)
+    names[f"field{index}"] = field_plan
+    names[f"walk{index}"] = child.plan.walk
+    names["objects"] = _objects
+    names["Path"] = Path
+    read = _read(field_plan.read, field_plan.attribute, index, names)
+    here = f"Path(path, {key}, {field_plan.parent.name!r})" if child.plan.reads_path else "None"
+    lines = [f"    value = {read}"]
+    if child.listed:
+        names[f"item{index}"] = _item(field_plan)
+        each_path = "Path(items, index, None)" if child.plan.reads_path else "None"
+        lines += [
+            "    if value.__class__ is list:",
+            f"        items = {here}",
+            f"        result[{key}] = [",
+            f"            walk{index}(run, each, {each_path})",
+            "            if each.__class__ in objects",
+            f"            else item{index}(run, each, items, index)",
+            "            for index, each in enumerate(value)",
+            "        ]",
+        ]
+    else:
+        lines += [
+            "    if value.__class__ in objects:",
+            f"        result[{key}] = walk{index}(run, value, {here})",
+        ]
+        if not child.non_null:
+            lines += ["    elif value is None:", f"        result[{key}] = None"]
+    lines += ["    else:", f"        run.complete_attribute(field{index}, value, path, result)"]
+    return lines
+
+
+def _leaf_items(field_plan: FieldPlan) -> GraphQLLeafType | None:
+    """For a field read off its object whose values are lists of leaves: the leaves' type."""
+    if field_plan.kind != ATTRIBUTE:
+        return None
+    list_type: Any = field_plan.definition.type
+    if isinstance(list_type, GraphQLNonNull):
+        list_type = list_type.of_type
+    if not isinstance(list_type, GraphQLList):
+        return None
+    item_type = list_type.of_type
+    if isinstance(item_type, GraphQLNonNull):
+        item_type = item_type.of_type
+    return item_type if is_leaf_type(item_type) else None
+
+
+def _inline_leaves(
+    field_plan: FieldPlan, index: int, leaf_type: GraphQLLeafType, names: dict[str, Any]
+) -> list[str]:
+    """A list of leaves' steps: an item of the class its type's coercion returns as it is (a
+    section's ``str``) taken as it is, any other through ``_completer``'s checks for an item;
+    anything but a list the way of ``Run.attribute``."""
+    key = repr(field_plan.key)
+    names[f"field{index}"] = field_plan
+    names[f"item{index}"] = _item(field_plan)
+    read = _read(field_plan.read, field_plan.attribute, index, names)
+    same = unchanged(leaf_type)
+    if same is None:
+        each = f"item{index}(run, each, None, 0)"
+    else:
+        names[f"same{index}"] = same
+        each = f"each if each.__class__ is same{index} else item{index}(run, each, None, 0)"
+    return [
+        f"    value = {read}",
+        "    if value.__class__ is list:",
+        f"        result[{key}] = [{each} for each in value]",
+        "    else:",
+        f"        run.complete_attribute(field{index}, value, path, result)",
+    ]
+
+
+def _item(field_plan: FieldPlan) -> Callable[[Run, Any, Path | None, int], Any]:
+    """One item of a list as ``_completer``'s ``items`` completes it."""
+    list_type = field_plan.definition.type
+    if isinstance(list_type, GraphQLNonNull):
+        list_type = list_type.of_type
+    assert isinstance(list_type, GraphQLList)
+    complete = _completer(field_plan, list_type.of_type)
+
+    def item(run: Run, each: Any, items: Path | None, index: int) -> Any:
+        if each.__class__ not in _never_awaited and _awaitable(each, run.is_awaitable):
+            raise Rejected
+        return complete(run, each, items.add_key(index) if items is not None else None, None)  # type: ignore[arg-type]
+
+    return item
+
+
+def _read(
+    read: Callable[[Any, str], object], attribute: str, index: int, names: dict[str, Any]
+) -> str:
+    """A field's read: an attribute access when its resolver is ``getattr``."""
+    if read is getattr and _plain_name(attribute):
+        return f"source.{attribute}"
+    names[f"read{index}"] = read
+    return f"read{index}(source, {attribute!r})"
 
 
 def _plain_name(attribute: str) -> bool:
@@ -318,8 +525,14 @@ class Run:
         self, field_plan: FieldPlan, source: Any, path: Path | None, result: dict[str, Any]
     ) -> None:
         """A field read from its object, whose value is an object or a list."""
+        self.complete_attribute(
+            field_plan, field_plan.read(source, field_plan.attribute), path, result
+        )
+
+    def complete_attribute(
+        self, field_plan: FieldPlan, value: Any, path: Path | None, result: dict[str, Any]
+    ) -> None:
         key = field_plan.key
-        value = field_plan.read(source, field_plan.attribute)
         if value.__class__ not in _never_awaited and _awaitable(value, self.is_awaitable):
             raise Rejected  # graphql-core would await it; rare enough to leave to it
         field_path = Path(path, key, field_plan.parent.name)
@@ -420,6 +633,11 @@ _plain: set[type] = {str, int, float, bool, Decimal, datetime, date}
 _never_awaited: set[type] = {list, tuple, dict, type(None)}
 
 
+# Classes whose values an object type's field completes by walking them (neither awaitable nor
+# exceptions), learnt as values pass those checks: a compiled walk goes straight to the child's.
+_objects: set[type] = set()
+
+
 def _awaitable(value: Any, is_awaitable: Callable[[Any], bool]) -> bool:
     """``is_awaitable(value)``; a class found not awaitable is remembered (for everything but
     generators and coroutines, awaitability is a matter of the class)."""
@@ -505,8 +723,12 @@ def _completer(field_plan: FieldPlan, return_type: GraphQLOutputType) -> _Comple
         def plain_object(run: Run, value: Any, path: Path, info: Any) -> Any:
             if value is None or value is Undefined:
                 return None
-            if isinstance(value, Exception):
-                raise Rejected
+            kind = value.__class__
+            if kind not in _objects:
+                if isinstance(value, Exception):
+                    raise Rejected
+                if kind in _never_awaited and len(_objects) < 1024:
+                    _objects.add(kind)  # checked for awaitability on its way here
             plan = objects.get(name) or run.executor.object_plan(field_plan, object_type)
             return run.object(plan, value, path)
 
