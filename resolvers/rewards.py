@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Generic, TypeVar
 
+import msgspec
+
 from gateway.context import Context
 from gateway.store.events import ACCUMULATING, StoredReward
 from gateway.store.rewards import stored_rewards
@@ -171,10 +173,10 @@ async def load_reward_summary(context: Context) -> tuple[RewardSummary, str]:
     folded = RewardTotalsByPeriod(
         **{
             name: _plus(getattr(periods, name), before[name], after[name])
-            for name in RewardTotalsByPeriod.model_fields
+            for name in RewardTotalsByPeriod.__struct_fields__
         }
     )
-    return summary.model_copy(update={"rewards_summary": folded}), currency
+    return msgspec.structs.replace(summary, rewards_summary=folded), currency
 
 
 @dataclass(frozen=True)

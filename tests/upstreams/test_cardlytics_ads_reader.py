@@ -40,8 +40,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
-from gateway.upstreams.cardlytics.models import AdRedemptions, read_ads
-from gateway.upstreams.cardlytics.models import ads as ads_models
+from gateway.upstreams.cardlytics.models import AdRedemptions, read_ads, structs
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Timestamp,
@@ -714,10 +713,10 @@ def test_a_wrong_timestamp_is_refused_every_time_it_comes() -> None:
 
 def test_the_timestamps_kept_stay_within_their_bound() -> None:
     # given: more distinct timestamp texts than are kept
-    kept = ads_models.TIMESTAMPS_KEPT
+    kept = structs.TIMESTAMPS_KEPT
     for second in range(kept + 10):
-        ads_models._timestamp(f"2032-01-01T00:00:00.{second:06d}Z")
+        structs.wire_timestamp(f"2032-01-01T00:00:00.{second:06d}Z")
 
         # then
-        assert len(ads_models._TIMESTAMPS) <= kept
-    assert ads_models._timestamp("2032-01-01T00:00:00.000001Z").microsecond == 1
+        assert len(structs._TIMESTAMPS) <= kept
+    assert structs.wire_timestamp("2032-01-01T00:00:00.000001Z").microsecond == 1

@@ -24,7 +24,6 @@ from gateway.upstreams.cardlytics.models import (
     Ads,
     AdsQuery,
     ClientEvent,
-    Customer,
     ImageSize,
     Money,
     NewTicket,
@@ -37,6 +36,7 @@ from gateway.upstreams.cardlytics.models import (
     TicketStatus,
     TicketUpdate,
     read_ads,
+    read_customer,
 )
 from gateway.upstreams.cardlytics.wire import loads
 
@@ -470,11 +470,9 @@ def test_no_links_reads_as_not_linked() -> None:
 def test_api_amounts_pair_with_the_portfolio_currency() -> None:
     # given
     (redemption,) = RealtimeEvent.model_validate(RTM_EVENT).redemptions
-    customer = Customer.model_validate(
-        {
-            "sourceCustomerId": 1756524,
-            "portfolios": [{"sourcePortfolioId": "P", "rewardCurrencyUnit": "GBP"}],
-        }
+    customer = read_customer(
+        b'{"sourceCustomerId": 1756524,'
+        b' "portfolios": [{"sourcePortfolioId": "P", "rewardCurrencyUnit": "GBP"}]}'
     )
 
     # when

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import BaseModel
-
 from gateway.customer_ids import HashedCustomerId
-from gateway.upstreams.cardlytics.models import AdRedemptions, Customer, RewardSummary
+from gateway.upstreams.cardlytics.models import (
+    AdRedemptions,
+    Customer,
+    RewardSummary,
+    read_customer,
+    read_reward_summary,
+)
 from gateway.upstreams.cardlytics.transport import CardlyticsTransport
 from gateway.upstreams.cardlytics.wire import Expect
 
@@ -17,7 +21,7 @@ CUSTOMER_PROFILE = "/v2/customerProfile/getCustomerProfile"
 REWARD_SUMMARY = "/v2/customerProfile/getCustomerRewardSummary"
 AD_REDEMPTIONS = "/v2/customerProfile/getCustomerAdRedemptions"
 
-M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class Profile:
@@ -27,16 +31,16 @@ class Profile:
         self._transport = transport
 
     async def customer(self, customer: HashedCustomerId) -> Customer:
-        return await self._get(customer, CUSTOMER_PROFILE, "getCustomerProfile", Customer)
+        expect = Expect("getCustomerProfile", read_customer, raw=True)
+        return await self._get(customer, CUSTOMER_PROFILE, expect)
 
     async def reward_summary(self, customer: HashedCustomerId) -> RewardSummary:
-        return await self._get(customer, REWARD_SUMMARY, "getCustomerRewardSummary", RewardSummary)
+        expect = Expect("getCustomerRewardSummary", read_reward_summary, raw=True)
+        return await self._get(customer, REWARD_SUMMARY, expect)
 
     async def ad_redemptions(self, customer: HashedCustomerId) -> AdRedemptions:
-        return await self._get(customer, AD_REDEMPTIONS, "getCustomerAdRedemptions", AdRedemptions)
+        expect = Expect("getCustomerAdRedemptions", AdRedemptions.model_validate)
+        return await self._get(customer, AD_REDEMPTIONS, expect)
 
-    async def _get(
-        self, customer: HashedCustomerId, path: str, operation: str, model: type[M]
-    ) -> M:
-        expect = Expect(operation, model.model_validate)
+    async def _get(self, customer: HashedCustomerId, path: str, expect: Expect[T]) -> T:
         return await self._transport.call("GET", path, customer, expect, idempotent=True)

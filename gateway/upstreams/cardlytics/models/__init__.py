@@ -51,6 +51,7 @@ from gateway.upstreams.cardlytics.models.profile import (
     LinkedAccount,
     Portfolio,
     SessionStarted,
+    read_customer,
 )
 from gateway.upstreams.cardlytics.models.rewards import (
     AdRedemptions,
@@ -60,6 +61,7 @@ from gateway.upstreams.cardlytics.models.rewards import (
     RewardSummary,
     RewardTotals,
     RewardTotalsByPeriod,
+    read_reward_summary,
 )
 from gateway.upstreams.cardlytics.models.tickets import (
     MAX_TRANSACTION_IDS,
@@ -126,4 +128,6 @@ __all__ = [
     "Timestamp",
     "WireModel",
     "read_ads",
+    "read_customer",
+    "read_reward_summary",
 ]

@@ -5,22 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 import msgspec
-from pydantic import ConfigDict, Field, TypeAdapter, field_validator
-from pydantic import ValidationError as PydanticValidationError
+from pydantic import ConfigDict, Field, field_validator
 
-from gateway.upstreams.cardlytics.models.base import (
-    Id,
-    Timestamp,
-    WireModel,
-    id_text,
-    open_member,
-)
+from gateway.upstreams.cardlytics.models.base import Id, WireModel, open_member
 from gateway.upstreams.cardlytics.models.enums import (
     ActivationModel,
     AdActivationState,
@@ -31,6 +24,7 @@ from gateway.upstreams.cardlytics.models.enums import (
     RewardType,
     Section,
 )
+from gateway.upstreams.cardlytics.models.structs import Part, finite, wire_id, wire_timestamp
 
 __all__ = [
     "Ad",
@@ -92,39 +86,36 @@ class AdsQuery(WireModel):
 # A getAds answer is read straight from its bytes into msgspec Structs (``read_ads``): hundreds
 # of parts per answer, and building them in msgspec costs a fraction of json.loads plus pydantic.
 # Everything pydantic did beyond types (open enums, ids, zones, min spend, keying) is done in
-# ``__post_init__``; a ValueError there becomes a ``msgspec.ValidationError``, as a type error does.
-class _Part(msgspec.Struct, rename="camel", frozen=True, gc=False):
-    """A part of a getAds answer: camelCase on the wire, immutable, not tracked by the collector
-    (it holds no cycles). Subclasses repeat ``frozen=True`` for mypy, which does not inherit it."""
+# ``__post_init__`` (see ``structs``).
 
 
-class ImageSize(_Part, frozen=True):
+class ImageSize(Part, frozen=True):
     url: str
     width: int | None = None
     height: int | None = None
 
 
-class ImageVariants(_Part, frozen=True):
+class ImageVariants(Part, frozen=True):
     large: ImageSize | None = None
     small: ImageSize | None = None
 
 
-class Image(_Part, frozen=True):
+class Image(Part, frozen=True):
     type: str | None = None
     value: ImageVariants = msgspec.field(default_factory=ImageVariants)
 
 
-class AdCopy(_Part, frozen=True):
+class AdCopy(Part, frozen=True):
     type: str | None = None
     value: dict[str, str | None] = msgspec.field(default_factory=dict)
 
 
-class CallsToAction(_Part, frozen=True):
+class CallsToAction(Part, frozen=True):
     type: str | None = None
     value: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class AdAssets(_Part, frozen=True):
+class AdAssets(Part, frozen=True):
     logo: Image | None = None
     large_rectangle: Image | None = None
     small_rectangle: Image | None = None
@@ -132,17 +123,17 @@ class AdAssets(_Part, frozen=True):
     calls_to_action: CallsToAction | None = None
 
 
-class PurchaseRequirement(_Part, frozen=True):
+class PurchaseRequirement(Part, frozen=True):
     min_spend_amount: Decimal | None = None
     purchase_channels: tuple[str, ...] = ()
     purchase_types: tuple[str, ...] = ()
     merchant_url_link_click_required: bool | None = None
 
     def __post_init__(self) -> None:
-        _finite(self.min_spend_amount)
+        finite(self.min_spend_amount)
 
 
-class AdReward(_Part, frozen=True):
+class AdReward(Part, frozen=True):
     # open enums (``_open``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
@@ -160,13 +151,13 @@ class AdReward(_Part, frozen=True):
             _set(self, "reward_type", _open(RewardType, value))
         if (value := self.activation_model) is not None:
             _set(self, "activation_model", _open(ActivationModel, value))
-        _finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
+        finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
         requirement = self.purchase_requirement
         if requirement is not None and requirement.min_spend_amount is not None:
             _set(self, "min_spend_amount", requirement.min_spend_amount)
 
 
-class Ad(_Part, frozen=True):
+class Ad(Part, frozen=True):
     merchant_name: str
     # the key of the ``ads`` map (set by ``_keyed_ads``): an inner adId is only a hint (C2#18);
     # the wire name is one no answer has, so that only the key sets it
@@ -200,11 +191,11 @@ class Ad(_Part, frozen=True):
             _set(self, "redemption_state", _open(AdRedemptionState, value))
         # as sent until here (``_WireAd``)
         if (sent := self.start_date) is not None:
-            _set(self, "start_date", _timestamp(sent))
+            _set(self, "start_date", wire_timestamp(sent))
         if (sent := self.end_date) is not None:
-            _set(self, "end_date", _timestamp(sent))
+            _set(self, "end_date", wire_timestamp(sent))
         if (sent := self.activation_date) is not None:
-            _set(self, "activation_date", _timestamp(sent))
+            _set(self, "activation_date", wire_timestamp(sent))
 
 
 class _WireAd(Ad, frozen=True):
@@ -215,16 +206,16 @@ class _WireAd(Ad, frozen=True):
     activation_date: Any = None
 
 
-class CategoryGroup(_Part, frozen=True):
+class CategoryGroup(Part, frozen=True):
     id: Any
     name: str
     subcategories: tuple[CategoryGroup, ...] = ()
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "id", _wire_id(self.id))
+        msgspec.structs.force_setattr(self, "id", wire_id(self.id))
 
 
-class Address(_Part, frozen=True):
+class Address(Part, frozen=True):
     address_line1: str | None = None
     address_line2: str | None = None
     city: str | None = None
@@ -233,7 +224,7 @@ class Address(_Part, frozen=True):
     country: str | None = None
 
 
-class StoreLocation(_Part, frozen=True):
+class StoreLocation(Part, frozen=True):
     store_name: str | None = None
     address: Address | None = None
     phone_number: str | None = None
@@ -244,33 +235,6 @@ class StoreLocation(_Part, frozen=True):
 
 _set = msgspec.structs.force_setattr
 
-_TIMESTAMP = TypeAdapter(Timestamp).validate_python
-# A timestamp's text read once: offers' start and end dates are the catalogue's, and a customer's
-# answers come again and again with the same ones (an answer of 54 ads has ~130 timestamps and
-# ~100 distinct texts), while pydantic's rules cost about a microsecond each. A datetime is
-# immutable, so one may be shared. Bounded: dropped wholesale when full.
-_TIMESTAMPS: dict[str, datetime] = {}
-TIMESTAMPS_KEPT = 8192
-
-
-def _timestamp(value: Any) -> datetime:
-    if value.__class__ is str:
-        known = _TIMESTAMPS.get(value)
-        if known is not None:
-            return known
-    try:
-        read: datetime = _TIMESTAMP(value)
-    except PydanticValidationError:
-        # pydantic's message quotes the input; msgspec's error (and its log line) must not
-        raise ValueError("not a timestamp") from None
-    # One without a zone is read as UTC (``datetime.UTC``, where a zone read gives pydantic's
-    # own tzinfo) and logged each time it is read: not kept.
-    if value.__class__ is str and read.tzinfo is not UTC:
-        if len(_TIMESTAMPS) >= TIMESTAMPS_KEPT:
-            _TIMESTAMPS.clear()
-        _TIMESTAMPS[value] = read
-    return read
-
 
 def _open(enum: type[StrEnum], value: str) -> StrEnum | str:
     """``open_member``: the member when known, else the text (logged)."""
@@ -278,27 +242,10 @@ def _open(enum: type[StrEnum], value: str) -> StrEnum | str:
     return member if member is not None else open_member(enum, value)  # type: ignore[return-value]
 
 
-def _finite(*amounts: Decimal | None) -> None:
-    # as pydantic's Decimal: NaN and infinities (which msgspec reads from strings) are no money
-    for amount in amounts:
-        if amount is not None and not amount.is_finite():
-            raise ValueError("an amount must be a finite number")
-
-
-def _wire_id(value: Any) -> str:
-    """``id_text`` for a Struct: the id's text, or a ValueError (msgspec's validation error)."""
-    if value.__class__ is str and value:  # nearly always
-        return value
-    text = id_text(value) if value != "" else None
-    if not isinstance(text, str):
-        raise ValueError("an id must be a non-empty string or a whole number")
-    return text
-
-
 def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
-        _wire_id(key)
+        wire_id(key)
         hint = ad.ad_id_hint
         if hint is not None and hint != key and not _same_id(hint, key):
             logger.warning(
@@ -310,13 +257,13 @@ def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
 
 def _same_id(hint: Any, key: str) -> bool:
     try:
-        return _wire_id(hint) == key
+        return wire_id(hint) == key
     except ValueError:
         return False
 
 
 def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tuple[str, ...]:
-    texts = [_wire_id(i) for i in ids]
+    texts = [wire_id(i) for i in ids]
     missing = [text for text in texts if text not in ads]
     if missing:
         logger.warning(
@@ -327,7 +274,7 @@ def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tu
     return tuple(texts)
 
 
-class Ads(_Part, frozen=True):
+class Ads(Part, frozen=True):
     """A getAds answer: ads keyed by adId, rankings of those ids, categories keyed by adId.
 
     Maps sent as ``null`` read as empty."""
@@ -344,7 +291,7 @@ class Ads(_Part, frozen=True):
             name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
         }
         for key in (*(self.categories or ()), *(self.store_locations or ())):
-            _wire_id(key)
+            wire_id(key)
         force_setattr = msgspec.structs.force_setattr
         force_setattr(self, "ads", ads)
         force_setattr(self, "rankings", rankings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+import msgspec
 from pydantic import BeforeValidator, Field, PlainValidator
 
 from gateway.upstreams.cardlytics.models.ads import Ad, convert_ads
@@ -16,6 +17,7 @@ from gateway.upstreams.cardlytics.models.base import (
     none_as_empty,
 )
 from gateway.upstreams.cardlytics.models.enums import OpenRtmEvent
+from gateway.upstreams.cardlytics.models.structs import Part, finite
 
 __all__ = [
     "AdRedemptions",
@@ -25,6 +27,7 @@ __all__ = [
     "RewardSummary",
     "RewardTotals",
     "RewardTotalsByPeriod",
+    "read_reward_summary",
 ]
 
 
@@ -91,14 +94,19 @@ class RewardFileRecord(WireModel):
     reward_settlement_process_date: Timestamp | None = None
 
 
-class RewardTotals(WireModel):
+# getCustomerRewardSummary is read straight from its bytes into msgspec Structs
+# (``read_reward_summary``), as getAds is: the home screen reads it on every request.
+class RewardTotals(Part, frozen=True):
     redemption_count: int | None = None
     redeemed_offer_count: int | None = None
     total_redeeming_transaction_amount: Decimal | None = None
     total_reward_amount: Decimal | None = None
 
+    def __post_init__(self) -> None:
+        finite(self.total_redeeming_transaction_amount, self.total_reward_amount)
 
-class RewardTotalsByPeriod(WireModel):
+
+class RewardTotalsByPeriod(Part, frozen=True):
     all_time: RewardTotals | None = None
     # pending has no redeemedOfferCount and no totalRewardAmount
     pending: RewardTotals | None = None
@@ -109,9 +117,18 @@ class RewardTotalsByPeriod(WireModel):
     current_month: RewardTotals | None = None
 
 
-class RewardSummary(WireModel):
+class RewardSummary(Part, frozen=True):
     rewards_summary: RewardTotalsByPeriod
     request_id: str | None = None
+
+
+_REWARD_SUMMARY = msgspec.json.Decoder(RewardSummary, strict=False)
+
+
+def read_reward_summary(content: bytes | str) -> RewardSummary:
+    """A getCustomerRewardSummary answer from its JSON text; raises ``msgspec.DecodeError`` (its
+    subclass ``msgspec.ValidationError`` for a wrong shape)."""
+    return _REWARD_SUMMARY.decode(content)
 
 
 def _read_ads_map(value: Any) -> dict[str, Ad]:
