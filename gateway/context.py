@@ -51,13 +51,21 @@ class Context(BaseContext):
         self.database = database
         self.pubsub = pubsub
         self._per_request: dict[Callable[..., Any], Any] = {}
+        self._hashed_for: Viewer | None = None
+        self._hashed = ANONYMOUS
 
     @property
     def customer_id(self) -> HashedCustomerId:
         """The viewer as Cardlytics knows them: the HMAC of their id, or ``no-user-available``."""
-        if not self.viewer.is_customer:
+        viewer = self.viewer
+        if not viewer.is_customer:
             return ANONYMOUS
-        return self.upstreams.customer_ids(self.viewer.subject)
+        # An HMAC per read added up: every loader and upstream call of a request asks. Kept
+        # for the viewer it was made for (a WebSocket's context gets its viewer later).
+        if self._hashed_for is not viewer:
+            self._hashed = self.upstreams.customer_ids(viewer.subject)
+            self._hashed_for = viewer
+        return self._hashed
 
     def loader(self, factory: Callable[[Context], T]) -> T:
         """The request's one instance of what ``factory`` builds (a DataLoader, typically).
