@@ -617,9 +617,11 @@ async def _categories(info: Info, filter: OfferFilter | None = None) -> list[Cat
         category = offer.view.category
         if category is None:
             continue
-        entry = grouped.setdefault(
-            category.id, Category(id=strawberry.ID(category.id), name=category.name, offers=[])
-        )
+        entry = grouped.get(category.id)
+        if entry is None:  # not setdefault: that would build a Category for every offer
+            entry = grouped[category.id] = Category(
+                id=strawberry.ID(category.id), name=category.name, offers=[]
+            )
         entry.offers.append(offer)
     return list(grouped.values())
 
