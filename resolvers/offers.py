@@ -9,6 +9,7 @@ that one call per distinct filter, however many fields ask.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -182,6 +183,11 @@ def offer_views(ads: Ads, channel: Channel) -> dict[str, OfferView]:
     return views
 
 
+@functools.cache  # validating a getAds filter costs ~40 K instructions; an AdsQuery is immutable
+def _lookup_queries(channel: Channel) -> tuple[AdsQuery, AdsQuery]:
+    return ads_query(channel), lookup_query(channel)
+
+
 async def load_offer_view(
     context: Context, ad_id: str, channel: Channel = DEFAULT_CHANNEL
 ) -> OfferView | None:
@@ -190,7 +196,7 @@ async def load_offer_view(
     Served from the default filter (the one the home screen uses, so usually already loaded);
     only an id missing there costs one more call, with the widest filter.
     """
-    for query in (ads_query(channel), lookup_query(channel)):
+    for query in _lookup_queries(channel):
         ads = await load_ads(context, query)
         if (ad := ads.ads.get(ad_id)) is not None:
             return _view(ads, ad, channel)

@@ -161,12 +161,12 @@ class _OpenMembers(dict[str | None, E | None]):
 _MEMBERS: dict[type[Enum], _OpenMembers[Any]] = {}
 
 
-def _known(values: list[E] | None, field: str, info: Info) -> list[str] | None:
+def _known(values: list[E] | None, field: str, info: Info) -> tuple[str, ...] | None:
     if values is None:
         return None
     if any(value.name == "UNKNOWN" for value in values):
         raise bad_input(info, f"{field}: UNKNOWN cannot be filtered on", field)
-    return [str(value.value) for value in values]
+    return tuple([str(value.value) for value in values])
 
 
 def bad_input(info: Info, message: str, field: str) -> GraphQLError:
@@ -520,6 +520,31 @@ class _Ranked:
         return cls(ads, rankings)
 
 
+# Validating a getAds filter costs some 40 K instructions, for each of the three fields of a home
+# screen; screens send the same few filters, and an AdsQuery is immutable.
+@functools.lru_cache(maxsize=1024)
+def _filter_query(
+    channel: Channel,
+    sections: tuple[Section, ...] | None,
+    category_ids: tuple[str, ...] | None,
+    curation_ids: tuple[str, ...] | None,
+    activation_states: tuple[str, ...] | None,
+    visibility_states: tuple[str, ...] | None,
+    redemption_states: tuple[str, ...] | None,
+    include_expired: bool,
+) -> AdsQuery:
+    return ads_query(
+        channel,
+        sections=sections,
+        category_ids=category_ids,
+        curation_ids=curation_ids,
+        activation_states=activation_states,
+        visibility_states=visibility_states,
+        redemption_states=redemption_states,
+        include_expired=include_expired,
+    )
+
+
 def _ranked_by_query(context: Context) -> dict[AdsQuery, _Ranked]:
     return {}
 
@@ -534,15 +559,15 @@ async def _ranked(
     answer builds anew).
     """
     chosen = filter or OfferFilter()
-    query = ads_query(
+    query = _filter_query(
         chosen.channel,
-        sections=chosen.sections,
-        category_ids=[str(i) for i in chosen.category_ids] if chosen.category_ids else None,
-        curation_ids=[str(i) for i in chosen.curation_ids] if chosen.curation_ids else None,
-        activation_states=_known(chosen.activation_states, "activationStates", info),
-        visibility_states=_known(chosen.visibility_states, "visibilityStates", info),
-        redemption_states=_known(chosen.redemption_states, "redemptionStates", info),
-        include_expired=chosen.include_expired,
+        tuple(chosen.sections) if chosen.sections is not None else None,
+        tuple([str(i) for i in chosen.category_ids]) if chosen.category_ids else None,
+        tuple([str(i) for i in chosen.curation_ids]) if chosen.curation_ids else None,
+        _known(chosen.activation_states, "activationStates", info),
+        _known(chosen.visibility_states, "visibilityStates", info),
+        _known(chosen.redemption_states, "redemptionStates", info),
+        chosen.include_expired,
     )
     ads = await load_ads(info.context, query)
     kept = info.context.loader(_ranked_by_query)
