@@ -605,7 +605,11 @@ async def _offers(
     start = _offset(info, after)
     offers, _ = await _ranked(info, filter)
     end = len(offers) if first is None else min(len(offers), start + first)
-    edges = [OfferEdge(cursor=_cursor(i), node=offers[i]) for i in range(start, end)]
+    edges = []
+    for index in range(start, end):
+        edge = OfferEdge.__new__(OfferEdge)  # as Offer.from_view builds
+        edge.cursor, edge.node = _cursor(index), offers[index]
+        edges.append(edge)
     return OfferConnection(
         edges=edges,
         page_info=PageInfo(
