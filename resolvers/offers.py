@@ -9,12 +9,14 @@ that one call per distinct filter, however many fields ask.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
 
+import msgspec
 from aiodataloader import DataLoader
 
 from gateway.context import Context
@@ -145,8 +147,10 @@ async def load_ads(context: Context, query: AdsQuery) -> Ads:
     return await context.loader(ads_loader).load(query)
 
 
-@dataclass(frozen=True)
-class OfferView:
+# A msgspec Struct, as the ads are: built for every offer of a screen, where a frozen dataclass's
+# __init__ cost some thirty times as much (its stores go through object.__setattr__). No cycles:
+# not tracked by the collector.
+class OfferView(msgspec.Struct, frozen=True, gc=False):
     """An ad with what only the whole getAds answer knows about it."""
 
     ad: Ad
@@ -162,13 +166,26 @@ def _view(ads: Ads, ad: Ad, channel: Channel) -> OfferView:
     return OfferView(ad=ad, category=ads.categories.get(ad.ad_id), rank=rank, channel=channel)
 
 
-def offer_views(ads: Ads, ranked: Sequence[Ad], channel: Channel) -> list[OfferView]:
-    # each ad's rank from one pass over the ranking, not a search of it per ad
-    ranks: dict[str, int] = {}
-    for position, ad_id in enumerate(ads.rankings.get("all", ()), 1):
-        ranks.setdefault(ad_id, position)
-    categories = ads.categories
-    return [OfferView(ad, categories.get(ad.ad_id), ranks.get(ad.ad_id), channel) for ad in ranked]
+def offer_views(ads: Ads, channel: Channel) -> dict[str, OfferView]:
+    """A view of each ad any ranking lists, by ad id, in the order the rankings first list them."""
+    # Each ad's rank from one pass over the ranking, not a search of it per ad: the first
+    # position of each id (zipped from the end, so that the first one is written last).
+    ranked = ads.rankings.get("all", ())
+    ranks = dict(zip(reversed(ranked), range(len(ranked), 0, -1), strict=True))
+    every, categories = ads.ads, ads.categories
+    views: dict[str, OfferView] = {}
+    for ids in ads.rankings.values():
+        for ad_id in ids:
+            if ad_id not in views:
+                views[ad_id] = OfferView(
+                    every[ad_id], categories.get(ad_id), ranks.get(ad_id), channel
+                )
+    return views
+
+
+@functools.cache  # validating a getAds filter costs ~40 K instructions; an AdsQuery is immutable
+def _lookup_queries(channel: Channel) -> tuple[AdsQuery, AdsQuery]:
+    return ads_query(channel), lookup_query(channel)
 
 
 async def load_offer_view(
@@ -179,7 +196,7 @@ async def load_offer_view(
     Served from the default filter (the one the home screen uses, so usually already loaded);
     only an id missing there costs one more call, with the widest filter.
     """
-    for query in (ads_query(channel), lookup_query(channel)):
+    for query in _lookup_queries(channel):
         ads = await load_ads(context, query)
         if (ad := ads.ads.get(ad_id)) is not None:
             return _view(ads, ad, channel)

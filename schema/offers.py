@@ -10,8 +10,8 @@ import asyncio
 import base64
 import binascii
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
@@ -20,18 +20,31 @@ from typing import Any, TypeVar
 import strawberry
 from graphql import GraphQLError
 from strawberry.relay import PageInfo
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.arguments import InputContext
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryOptional,
+    StrawberryType,
+    get_object_definition,
+)
+from strawberry.types.enum import StrawberryEnumDefinition
+from strawberry.types.unset import UNSET
 
 from gateway.context import Context
 from gateway.upstreams.cardlytics.models import (
-    Ad,
+    AdCopy,
     AdReward,
     Ads,
     AdsQuery,
+    CategoryGroup,
     Channel,
     ImageSize,
     PurchaseRequirement,
     Section,
 )
+from gateway.upstreams.cardlytics.models import Image as AdImage
 from gateway.upstreams.errors import UpstreamError
 from resolvers.offers import (
     DEFAULT_CHANNEL,
@@ -124,23 +137,36 @@ def open_value(kind: type[E], value: str | None) -> E | None:
     # Cardlytics adds values over time; a new one must not fail the screen.
     if value is None:
         return None
-    # a dict lookup: Enum's own lookup costs several times more, five times per offer
     members = _MEMBERS.get(kind)
     if members is None:
-        members = _MEMBERS[kind] = {str(m.value): m for m in kind}
-    found = members.get(str(value))
-    return found if found is not None else kind["UNKNOWN"]
+        members = _MEMBERS[kind] = _OpenMembers(kind)
+    return members[str(value)]
 
 
-_MEMBERS: dict[type[Enum], dict[str, Any]] = {}
+class _OpenMembers(dict[str | None, E | None]):
+    """``open_value`` as one dict lookup, ``members[value]``, seven times per offer: Enum's own
+    lookup costs several times more, and reading ``kind.UNKNOWN`` as much as the lookup. An
+    upstream enum member finds its text's entry (a ``StrEnum`` hashes and compares as its text).
+    """
+
+    def __init__(self, kind: type[E]) -> None:
+        super().__init__({str(member.value): member for member in kind})
+        self[None] = None
+        self.unknown = kind["UNKNOWN"]
+
+    def __missing__(self, value: str | None) -> E | None:
+        return self.unknown
 
 
-def _known(values: list[E] | None, field: str, info: Info) -> list[str] | None:
+_MEMBERS: dict[type[Enum], _OpenMembers[Any]] = {}
+
+
+def _known(values: list[E] | None, field: str, info: Info) -> tuple[str, ...] | None:
     if values is None:
         return None
     if any(value.name == "UNKNOWN" for value in values):
         raise bad_input(info, f"{field}: UNKNOWN cannot be filtered on", field)
-    return [str(value.value) for value in values]
+    return tuple([str(value.value) for value in values])
 
 
 def bad_input(info: Info, message: str, field: str) -> GraphQLError:
@@ -195,15 +221,15 @@ class OfferReward:
 
     @classmethod
     def from_upstream(cls, reward: AdReward) -> OfferReward:
-        return cls(
-            requirement=reward.purchase_requirement,
-            type=open_value(RewardType, reward.reward_type),
-            amount=reward.reward_amount,
-            max_amount=reward.max_reward_amount,
-            is_multi_redemption=reward.is_multi_redemption,
-            min_spend_amount=reward.min_spend_amount,
-            activation_model=open_value(ActivationModel, reward.activation_model),
-        )
+        built = cls.__new__(cls)  # as Offer.from_view builds
+        built.requirement = reward.purchase_requirement
+        built.type = _REWARD_TYPES[reward.reward_type]
+        built.amount = reward.reward_amount
+        built.max_amount = reward.max_reward_amount
+        built.is_multi_redemption = reward.is_multi_redemption
+        built.min_spend_amount = reward.min_spend_amount
+        built.activation_model = _ACTIVATION_MODELS[reward.activation_model]
+        return built
 
 
 @strawberry.type
@@ -211,12 +237,6 @@ class Image:
     url: str
     width: int | None
     height: int | None
-
-    @classmethod
-    def of(cls, size: ImageSize | None) -> Image | None:
-        if size is None:
-            return None
-        return cls(url=size.url, width=size.width, height=size.height)
 
 
 @strawberry.type
@@ -275,56 +295,81 @@ class Offer:
 
     @classmethod
     def from_view(cls, view: OfferView) -> Offer:
-        ad, category = view.ad, view.category
-        return cls(
-            view=view,
-            id=strawberry.ID(ad.ad_id),
-            merchant_name=ad.merchant_name,
-            type=open_value(OfferType, ad.ad_type),
-            reward=OfferReward.from_upstream(ad.reward) if ad.reward else None,
-            activation_state=open_value(OfferActivationState, ad.activation_state),
-            visibility_state=open_value(OfferVisibilityState, ad.visibility_state),
-            redemption_state=open_value(OfferRedemptionState, ad.redemption_state),
-            start_date=ad.start_date,
-            end_date=ad.end_date,
-            activation_date=ad.activation_date,
-            sections=list(ad.sections),
-            category=(
-                OfferCategory(id=strawberry.ID(category.id), name=category.name)
-                if category
-                else None
-            ),
-            rank=view.rank,
-            logo=_logo(ad),
-            copy=_copy(ad),
-            serve_token=ad.ad_serve_token,
-            is_affiliate_marketing=ad.is_affiliate_marketing,
-            channel=view.channel,
+        # Strawberry types are dataclasses with keyword-only __init__s. For the ~55 offers of a
+        # home screen, each with a reward, a category, a copy and a logo of two images, those
+        # calls cost three to four times the stores they make (callgrind), so the offer builders
+        # store every field on a new instance themselves (test_offers_are_built_with_every_field
+        # checks that none is left out).
+        ad, category, assets = view.ad, view.category, view.ad.assets
+        built = cls.__new__(cls)
+        built.view = view
+        built.id = strawberry.ID(ad.ad_id)
+        built.merchant_name = ad.merchant_name
+        built.type = _OFFER_TYPES[ad.ad_type]
+        built.reward = OfferReward.from_upstream(ad.reward) if ad.reward else None
+        built.activation_state = _ACTIVATION_STATES[ad.activation_state]
+        built.visibility_state = _VISIBILITY_STATES[ad.visibility_state]
+        built.redemption_state = _REDEMPTION_STATES[ad.redemption_state]
+        built.start_date = ad.start_date
+        built.end_date = ad.end_date
+        built.activation_date = ad.activation_date
+        built.sections = list(ad.sections)
+        built.category = _category(category) if category else None
+        built.rank = view.rank
+        built.logo = _logo(assets.logo) if assets is not None and assets.logo is not None else None
+        built.copy = (
+            _copy(assets.ad_copy) if assets is not None and assets.ad_copy is not None else None
         )
+        built.serve_token = ad.ad_serve_token
+        built.is_affiliate_marketing = ad.is_affiliate_marketing
+        built.channel = view.channel
+        return built
 
 
-def _logo(ad: Ad) -> Logo | None:
-    logo = ad.assets.logo if ad.assets is not None else None
-    if logo is None:
+_OFFER_TYPES = _OpenMembers(OfferType)
+_ACTIVATION_STATES = _OpenMembers(OfferActivationState)
+_VISIBILITY_STATES = _OpenMembers(OfferVisibilityState)
+_REDEMPTION_STATES = _OpenMembers(OfferRedemptionState)
+_REWARD_TYPES = _OpenMembers(RewardType)
+_ACTIVATION_MODELS = _OpenMembers(ActivationModel)
+
+
+def _category(category: CategoryGroup) -> OfferCategory:
+    built = OfferCategory.__new__(OfferCategory)
+    built.id = strawberry.ID(category.id)
+    built.name = category.name
+    return built
+
+
+def _logo(logo: AdImage) -> Logo:
+    built = Logo.__new__(Logo)
+    built.small = _image(logo.value.small)
+    built.large = _image(logo.value.large)
+    return built
+
+
+def _image(size: ImageSize | None) -> Image | None:
+    if size is None:
         return None
-    return Logo(small=Image.of(logo.value.small), large=Image.of(logo.value.large))
+    built = Image.__new__(Image)
+    built.url = size.url
+    built.width = size.width
+    built.height = size.height
+    return built
 
 
-def _copy(ad: Ad) -> OfferCopy | None:
-    copy = ad.assets.ad_copy if ad.assets is not None else None
-    if copy is None:
-        return None
+def _copy(copy: AdCopy) -> OfferCopy:
     texts = copy.value
-    return OfferCopy(
-        headline=texts.get("headline"),
-        subheadline=texts.get("subheadline"),
-        pre_message=texts.get("preMessage"),
-        short_pre_message=texts.get("shortPreMessage"),
-        reward_copy=texts.get("rewardCopy"),
-        post_message=texts.get("postMessage"),
-        thank_you_message=texts.get("thankYouMessage"),
-        terms_and_conditions=texts.get("termsAndConditions"),
-    )
+    built = OfferCopy.__new__(OfferCopy)
+    built.headline = texts.get("headline")
+    built.subheadline = texts.get("subheadline")
+    built.pre_message = texts.get("preMessage")
+    built.short_pre_message = texts.get("shortPreMessage")
+    built.reward_copy = texts.get("rewardCopy")
+    built.post_message = texts.get("postMessage")
+    built.thank_you_message = texts.get("thankYouMessage")
+    built.terms_and_conditions = texts.get("termsAndConditions")
+    return built
 
 
 @strawberry.type(description="Offers in one Cardlytics ranking, best first.")
@@ -373,6 +418,94 @@ class OfferFilter:
     )
 
 
+def _filter_from_input(
+    cls: type[OfferFilter], value: Mapping[str, Any], context: InputContext
+) -> OfferFilter:
+    """Strawberry's own conversion of an ``OfferFilter`` input, with what it works out for each
+    field (GraphQL name, type, how to convert) worked out once: Strawberry does it for every
+    field of every value, some 0.65 M instructions per filter, three filters per home screen."""
+    converter = context.config.name_converter
+    fields = _FILTER_FIELDS.get(converter)
+    if fields is None:
+        fields = _FILTER_FIELDS[converter] = _InputFields.of(cls, converter)
+    values: dict[str, Any] = dict(fields.implicit)
+    for name, python_name, field_type, convert in fields.converted:
+        if name in value:
+            values[python_name] = convert(value[name], field_type, name, context)
+    return cls(**values)
+
+
+_Convert = Callable[[Any, Any, str, InputContext], Any]
+
+
+@dataclass(frozen=True)
+class _InputFields:
+    """What Strawberry's ``convert_argument`` works out per field of an input type."""
+
+    # None for each field without a default (graphql-core has made sure the value sets it)
+    implicit: dict[str, None]
+    # GraphQL name, Python name, Strawberry type and conversion of each field, in its order
+    converted: list[tuple[str, str, StrawberryType | type, _Convert]]
+
+    @classmethod
+    def of(cls, input_type: type, converter: NameConverter) -> _InputFields:
+        definition = get_object_definition(input_type, strict=True)
+        fields = definition.fields
+        implicit = {
+            field.python_name: None
+            for field in fields
+            if field.default_value is MISSING and field.default_factory is MISSING
+        }
+        converted = []
+        for field in fields:
+            field_type = field.resolve_type(type_definition=definition)
+            name = converter.from_field(field)
+            converted.append((name, field.python_name, field_type, _conversion(field_type)))
+        return cls(implicit, converted)
+
+
+def _conversion(field_type: StrawberryType | type) -> _Convert:
+    """What ``convert_argument`` does with a value of ``field_type``: for a scalar or an enum
+    (or a list of them), optional or not, nothing beyond copying a list; the rest is left to it.
+    """
+    inner = field_type
+    if isinstance(inner, StrawberryOptional) and not isinstance(inner, StrawberryMaybe):
+        inner = inner.of_type
+    if _is_leaf(inner):
+        return _unchanged
+    if isinstance(inner, StrawberryList):
+        item = inner.of_type
+        if isinstance(item, StrawberryOptional) and not isinstance(item, StrawberryMaybe):
+            item = item.of_type
+        if _is_leaf(item):
+            return _copied
+    return _by_strawberry
+
+
+def _is_leaf(field_type: object) -> bool:
+    # Scalars Strawberry passes on as graphql-core parsed them, in any schema (not GlobalID).
+    return isinstance(field_type, StrawberryEnumDefinition) or any(
+        field_type is scalar for scalar in (str, int, float, bool, strawberry.ID)
+    )
+
+
+def _unchanged(value: Any, field_type: Any, name: str, context: InputContext) -> Any:
+    return value
+
+
+def _copied(value: Any, field_type: Any, name: str, context: InputContext) -> Any:
+    # As Strawberry: graphql-core gives every request that omits a list the same default one.
+    return value if value is None or value is UNSET else list(value)
+
+
+def _by_strawberry(value: Any, field_type: Any, name: str, context: InputContext) -> Any:
+    return context.convert(value, field_type, name)
+
+
+_FILTER_FIELDS: dict[NameConverter, _InputFields] = {}
+get_object_definition(OfferFilter, strict=True).from_input = _filter_from_input
+
+
 @dataclass(frozen=True)
 class _Ranked:
     """One getAds answer's offers, each built once, in every ranking's order."""
@@ -382,19 +515,34 @@ class _Ranked:
 
     @classmethod
     def of(cls, ads: Ads, channel: Channel) -> _Ranked:
-        built: dict[str, Offer] = {}
-
-        def offer(view: OfferView) -> Offer:
-            found = built.get(view.ad.ad_id)
-            if found is None:
-                found = built[view.ad.ad_id] = Offer.from_view(view)
-            return found
-
-        rankings = {
-            name: [offer(v) for v in offer_views(ads, ads.ranked(name), channel)]
-            for name in ads.rankings
-        }
+        offers = {ad_id: Offer.from_view(v) for ad_id, v in offer_views(ads, channel).items()}
+        rankings = {name: [offers[ad_id] for ad_id in ids] for name, ids in ads.rankings.items()}
         return cls(ads, rankings)
+
+
+# Validating a getAds filter costs some 40 K instructions, for each of the three fields of a home
+# screen; screens send the same few filters, and an AdsQuery is immutable.
+@functools.lru_cache(maxsize=1024)
+def _filter_query(
+    channel: Channel,
+    sections: tuple[Section, ...] | None,
+    category_ids: tuple[str, ...] | None,
+    curation_ids: tuple[str, ...] | None,
+    activation_states: tuple[str, ...] | None,
+    visibility_states: tuple[str, ...] | None,
+    redemption_states: tuple[str, ...] | None,
+    include_expired: bool,
+) -> AdsQuery:
+    return ads_query(
+        channel,
+        sections=sections,
+        category_ids=category_ids,
+        curation_ids=curation_ids,
+        activation_states=activation_states,
+        visibility_states=visibility_states,
+        redemption_states=redemption_states,
+        include_expired=include_expired,
+    )
 
 
 def _ranked_by_query(context: Context) -> dict[AdsQuery, _Ranked]:
@@ -411,15 +559,15 @@ async def _ranked(
     answer builds anew).
     """
     chosen = filter or OfferFilter()
-    query = ads_query(
+    query = _filter_query(
         chosen.channel,
-        sections=chosen.sections,
-        category_ids=[str(i) for i in chosen.category_ids] if chosen.category_ids else None,
-        curation_ids=[str(i) for i in chosen.curation_ids] if chosen.curation_ids else None,
-        activation_states=_known(chosen.activation_states, "activationStates", info),
-        visibility_states=_known(chosen.visibility_states, "visibilityStates", info),
-        redemption_states=_known(chosen.redemption_states, "redemptionStates", info),
-        include_expired=chosen.include_expired,
+        tuple(chosen.sections) if chosen.sections is not None else None,
+        tuple([str(i) for i in chosen.category_ids]) if chosen.category_ids else None,
+        tuple([str(i) for i in chosen.curation_ids]) if chosen.curation_ids else None,
+        _known(chosen.activation_states, "activationStates", info),
+        _known(chosen.visibility_states, "visibilityStates", info),
+        _known(chosen.redemption_states, "redemptionStates", info),
+        chosen.include_expired,
     )
     ads = await load_ads(info.context, query)
     kept = info.context.loader(_ranked_by_query)
@@ -457,7 +605,11 @@ async def _offers(
     start = _offset(info, after)
     offers, _ = await _ranked(info, filter)
     end = len(offers) if first is None else min(len(offers), start + first)
-    edges = [OfferEdge(cursor=_cursor(i), node=offers[i]) for i in range(start, end)]
+    edges = []
+    for index in range(start, end):
+        edge = OfferEdge.__new__(OfferEdge)  # as Offer.from_view builds
+        edge.cursor, edge.node = _cursor(index), offers[index]
+        edges.append(edge)
     return OfferConnection(
         edges=edges,
         page_info=PageInfo(
@@ -494,9 +646,11 @@ async def _categories(info: Info, filter: OfferFilter | None = None) -> list[Cat
         category = offer.view.category
         if category is None:
             continue
-        entry = grouped.setdefault(
-            category.id, Category(id=strawberry.ID(category.id), name=category.name, offers=[])
-        )
+        entry = grouped.get(category.id)
+        if entry is None:  # not setdefault: that would build a Category for every offer
+            entry = grouped[category.id] = Category(
+                id=strawberry.ID(category.id), name=category.name, offers=[]
+            )
         entry.offers.append(offer)
     return list(grouped.values())
 

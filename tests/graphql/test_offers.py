@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from schema.offers import OfferActivationState, OfferVisibilityState, open_value
+from gateway.upstreams.cardlytics.models import AdsQuery, AdVisibilityState, Channel
+from resolvers.offers import offer_views
+from schema.offers import Offer, OfferActivationState, OfferVisibilityState, open_value
 from tests.support.gateway import Gateway
 from tests.support.sandbox import Sandbox
+from tests.upstreams.cardlytics_support import cardlytics_client, customer
 
 GET_ADS = "POST /v2/ads/getAds"
 START_SESSION = "POST /v2/session/startSession"
@@ -113,6 +117,29 @@ async def test_every_offer_field_is_mapped(gateway: Gateway) -> None:
     assert reward["purchaseRequirement"]["minSpendAmount"] == reward["minSpendAmount"]
     assert offer["category"]["name"]
     assert isinstance(offer["isAffiliateMarketing"], bool)
+
+
+async def test_offers_are_built_with_every_field(sandbox: Sandbox) -> None:
+    # given: parked and recently ended offers too
+    query = AdsQuery(
+        channel=Channel.MOBILE_APP,
+        visibility_states=(AdVisibilityState.VISIBLE, AdVisibilityState.PARKED),
+        return_metadata=True,
+        include_expired_ads=True,
+    )
+    async with cardlytics_client(sandbox.cardlytics_url) as client:
+        ads = await client.offers.get_ads(customer("linked"), query)
+
+    # when
+    offers = [Offer.from_view(view) for view in offer_views(ads, Channel.MOBILE_APP).values()]
+
+    # then: the builders skip the types' __init__; replace() goes through it, with every field
+    assert len(offers) == len(ads.ads)
+    for offer in offers:
+        assert offer.reward and offer.logo and offer.copy and offer.category
+        parts: list[Any] = [offer, offer.reward, offer.logo, offer.logo.small, offer.logo.large]
+        for part in [*parts, offer.copy, offer.category]:
+            assert dataclasses.replace(part) == part
 
 
 async def test_anonymous_viewers_get_the_welcome_offers(gateway: Gateway, sandbox: Sandbox) -> None:
