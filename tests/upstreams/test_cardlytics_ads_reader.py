@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +57,7 @@ from gateway.upstreams.cardlytics.wire import loads
 from resolvers.offers import ads_query, lookup_query
 from tests.sandbox.cardlytics_client import ANONYMOUS, CardlyticsApi, customer_id
 from tests.support.sandbox import Sandbox
+from tests.upstreams.differential import JSON, REMOVE, Rejected, logged, mutated, paths
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
 
@@ -254,32 +252,9 @@ class OldAds(WireModel):
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "cardlytics"
 SEED: dict[str, Any] = loads((FIXTURES / "get_ads_response.json").read_bytes())
 AD_ID = "1000056632"
-_JSON = msgspec.json.Encoder(decimal_format="number")
 
-Rejected = type("Rejected", (), {"__repr__": lambda self: "<rejected>"})()
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: Counter[tuple[Any, ...]] = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        extras = ("enum", "value", "ad_id", "ranking", "missing_ad_ids")
-        self.seen[(record.getMessage(), *(repr(getattr(record, k, None)) for k in extras))] += 1
-
-
-@contextmanager
-def _logged() -> Iterator[Counter[tuple[Any, ...]]]:
-    handler = _Records()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler.seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+# what each of the reader's log records carries
+_EXTRAS = ("enum", "value", "ad_id", "ranking", "missing_ad_ids")
 
 
 def view(value: Any, *, loose: bool = False) -> Any:
@@ -332,9 +307,9 @@ def read_new(content: bytes) -> Any:
 
 def both(content: bytes) -> tuple[Any, Any]:
     """What each reader makes of ``content``: the value's view and its log records."""
-    with _logged() as old_logs:
+    with logged(logger, _EXTRAS) as old_logs:
         old = read_old(content)
-    with _logged() as new_logs:
+    with logged(logger, _EXTRAS) as new_logs:
         new = read_new(content)
     if old is Rejected or new is Rejected:
         return (old is Rejected, new is Rejected)
@@ -342,7 +317,7 @@ def both(content: bytes) -> tuple[Any, Any]:
 
 
 def assert_read_alike(answer: Any) -> None:
-    content = answer if isinstance(answer, bytes) else _JSON.encode(answer)
+    content = answer if isinstance(answer, bytes) else JSON.encode(answer)
     old, new = both(content)
     assert old == new, content[:2000]
 
@@ -357,33 +332,7 @@ WRONG: tuple[Any, ...] = (
 )
 
 
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return
-    for key, child in items:
-        yield (*at, key)
-        yield from _paths(child, (*at, key))
-
-
-def _set(answer: Any, path: tuple[Any, ...], value: Any) -> Any:
-    changed = deepcopy(answer)
-    *parents, last = path
-    target = changed
-    for key in parents:
-        target = target[key]
-    if value is _REMOVE:
-        del target[last]
-    else:
-        target[last] = value
-    return changed
-
-
-_REMOVE = object()
-SEED_PATHS = list(_paths(SEED))
+SEED_PATHS = list(paths(SEED))
 
 
 def _ad(**fields: Any) -> dict[str, Any]:
@@ -530,7 +479,7 @@ class Difference:
 
 
 def _text(answer: Any) -> bytes:
-    return answer if isinstance(answer, bytes) else _JSON.encode(answer)
+    return answer if isinstance(answer, bytes) else JSON.encode(answer)
 
 
 DIFFERENCES = {
@@ -544,13 +493,13 @@ DIFFERENCES = {
     ),
     "image size true": Difference(
         "a boolean is no size: msgspec refuses it, pydantic read true as 1",
-        _text(_set(SEED, _SIZE, True)),
+        _text(mutated(SEED, _SIZE, True)),
         old_reads=True,
         new_reads=False,
     ),
     "image size in exponent text": Difference(
         'msgspec (lax) reads the text "1e3" as 1000, pydantic refused it',
-        _text(_set(SEED, _SIZE, "1e3")),
+        _text(mutated(SEED, _SIZE, "1e3")),
         old_reads=False,
         new_reads=True,
     ),
@@ -582,7 +531,7 @@ def _documented(path: tuple[Any, ...], value: Any) -> bool:
     """A mutation that is one of DIFFERENCES."""
     if path[-1] in ("width", "height"):
         return value in ("1e3", True, False) and isinstance(value, str | bool)
-    return path == ("ads",) and (value is _REMOVE or value is None)
+    return path == ("ads",) and (value is REMOVE or value is None)
 
 
 @pytest.mark.parametrize("name", DIFFERENCES)
@@ -595,10 +544,10 @@ def test_differences_from_the_pydantic_models_are_the_documented_ones(name: str)
 
 
 def test_ads_null_drops_the_ranked_ids_with_a_warning() -> None:
-    with _logged() as logs:
+    with logged(logger, _EXTRAS) as logs:
         ads = read_ads(DIFFERENCES["ads null, rankings listing ids"].answer)
     assert (ads.ads, ads.rankings["all"], ads.ranked()) == ({}, (), ())
-    assert any("did not return" in record[0] for record in logs)
+    assert any(level == "WARNING" and "did not return" in message for level, message, *_ in logs)
 
 
 # --- alike everywhere else ----------------------------------------------------------------------
@@ -611,10 +560,10 @@ def test_cases_of_the_tolerance_rules_read_alike(name: str) -> None:
 
 @pytest.mark.parametrize("path", SEED_PATHS, ids=lambda path: ".".join(map(str, path)))
 def test_each_field_removed_null_or_of_a_wrong_type_reads_alike(path: tuple[Any, ...]) -> None:
-    for value in (_REMOVE, None, *WRONG):
-        if (value is _REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+    for value in (REMOVE, None, *WRONG):
+        if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
             continue
-        assert_read_alike(_set(SEED, path, value))
+        assert_read_alike(mutated(SEED, path, value))
 
 
 @pytest.fixture(scope="module")
@@ -643,11 +592,11 @@ def test_sandbox_ads_mutated_field_by_field_read_alike(sandbox_answers: list[byt
     answer = json.loads(max(sandbox_answers, key=len), parse_float=Decimal)
     first = dict(list(answer["ads"].items())[:3])
     answer = answer | {"ads": first}
-    for path in _paths(first):
-        for value in (_REMOVE, None, *WRONG):
-            if (value is _REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+    for path in paths(first):
+        for value in (REMOVE, None, *WRONG):
+            if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
                 continue
-            assert_read_alike(_set(answer, ("ads", *path), value))
+            assert_read_alike(mutated(answer, ("ads", *path), value))
 
 
 # --- the redemptions answer's ads ---------------------------------------------------------------
@@ -672,16 +621,16 @@ def _ads_of_redemptions(content: bytes) -> Any:
     "name", [name for name, answer in CASES.items() if isinstance(answer, dict)]
 )
 def test_redemptions_ads_read_alike(name: str) -> None:
-    old, new = _ads_of_redemptions(_JSON.encode(CASES[name]))
+    old, new = _ads_of_redemptions(JSON.encode(CASES[name]))
     assert old == new
 
 
 def test_redemptions_ads_mutated_field_by_field_read_alike() -> None:
-    for path in _paths(SEED["ads"]):
-        for value in (_REMOVE, None, *WRONG):
-            if (value is _REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+    for path in paths(SEED["ads"]):
+        for value in (REMOVE, None, *WRONG):
+            if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
                 continue
-            old, new = _ads_of_redemptions(_JSON.encode({"ads": _set(SEED["ads"], path, value)}))
+            old, new = _ads_of_redemptions(JSON.encode({"ads": mutated(SEED["ads"], path, value)}))
             assert old == new, (path, value)
 
 
@@ -694,18 +643,18 @@ def test_a_timestamp_text_read_again_is_the_same_datetime_as_read_first() -> Non
     answer = _ad(startDate=text)
 
     # when: read twice
-    first = read_ads(_JSON.encode(answer)).ads[AD_ID].start_date
-    again = read_ads(_JSON.encode(answer)).ads[AD_ID].start_date
+    first = read_ads(JSON.encode(answer)).ads[AD_ID].start_date
+    again = read_ads(JSON.encode(answer)).ads[AD_ID].start_date
 
     # then: pydantic's reading, kept (the same object), offset and all
-    reference = read_old(_JSON.encode(answer)).ads[AD_ID].start_date
+    reference = read_old(JSON.encode(answer)).ads[AD_ID].start_date
     assert first is not None and reference is not None
     assert again is first
     assert (first, first.utcoffset()) == (reference, reference.utcoffset())
 
 
 def test_a_wrong_timestamp_is_refused_every_time_it_comes() -> None:
-    answer = _JSON.encode(_ad(endDate="2031-13-45T99:00:00Z"))
+    answer = JSON.encode(_ad(endDate="2031-13-45T99:00:00Z"))
     for _ in range(2):
         with pytest.raises(msgspec.ValidationError):
             read_ads(answer)

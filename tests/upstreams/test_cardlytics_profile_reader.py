@@ -14,10 +14,7 @@ listed in ``DIFFERENCES`` with what each does, and checked to stay that way.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,6 +33,7 @@ from tests.sandbox.cardlytics_client import CardlyticsApi, customer_id
 from tests.sandbox.cardlytics_support import LINKED, UNLINKED, get
 from tests.support.sandbox import Sandbox
 from tests.upstreams.cardlytics_support import cardlytics_client, customer
+from tests.upstreams.differential import JSON, REMOVE, Rejected, logged, mutated, paths
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
 
@@ -130,9 +128,6 @@ class RewardSummary(WireModel):
 
 # --- reading both ways --------------------------------------------------------------------------
 
-_JSON = msgspec.json.Encoder(decimal_format="number")
-Rejected = type("Rejected", (), {"__repr__": lambda self: "<rejected>"})()
-
 
 @dataclass(frozen=True)
 class Reader:
@@ -142,28 +137,6 @@ class Reader:
 
 PROFILE_READER = Reader(Customer, read_customer)
 SUMMARY_READER = Reader(RewardSummary, read_reward_summary)
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.seen: Counter[tuple[Any, ...]] = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.seen[(record.levelname, record.getMessage())] += 1
-
-
-@contextmanager
-def _logged() -> Iterator[Counter[tuple[Any, ...]]]:
-    handler = _Records()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler.seen
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def view(value: Any) -> Any:
@@ -198,9 +171,9 @@ def read_new(reader: Reader, content: bytes) -> Any:
 
 def both(reader: Reader, content: bytes) -> tuple[Any, Any]:
     """What each reader makes of ``content``: the value's view and its log records."""
-    with _logged() as old_logs:
+    with logged(logger) as old_logs:
         old = read_old(reader, content)
-    with _logged() as new_logs:
+    with logged(logger) as new_logs:
         new = read_new(reader, content)
     if old is Rejected or new is Rejected:
         return (old is Rejected, new is Rejected)
@@ -208,7 +181,7 @@ def both(reader: Reader, content: bytes) -> tuple[Any, Any]:
 
 
 def _text(answer: Any) -> bytes:
-    return answer if isinstance(answer, bytes) else _JSON.encode(answer)
+    return answer if isinstance(answer, bytes) else JSON.encode(answer)
 
 
 def assert_read_alike(reader: Reader, answer: Any) -> None:
@@ -310,33 +283,6 @@ IDS: tuple[Any, ...] = (
     *("", " ", "0", 0, -1, True, None, ["1"], {"id": "1"}, Decimal("1E+400"), 10**30),
 )
 
-_REMOVE = object()
-
-
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return
-    for key, child in items:
-        yield (*at, key)
-        yield from _paths(child, (*at, key))
-
-
-def _set(answer: Any, path: tuple[Any, ...], value: Any) -> Any:
-    changed = deepcopy(answer)
-    *parents, last = path
-    target = changed
-    for key in parents:
-        target = target[key]
-    if value is _REMOVE:
-        del target[last]
-    else:
-        target[last] = value
-    return changed
-
 
 def _mutations(answer: Any, path: tuple[Any, ...]) -> Iterator[Any]:
     """``answer`` with the field at ``path`` removed, null, of each wrong type and, by its kind,
@@ -349,12 +295,12 @@ def _mutations(answer: Any, path: tuple[Any, ...]) -> Iterator[Any]:
         extra = IDS
     elif name.endswith(("Amount", "Rate")):
         extra = MONEY
-    for value in (_REMOVE, None, *WRONG, *extra):
-        if value is _REMOVE and isinstance(path[-1], int):
+    for value in (REMOVE, None, *WRONG, *extra):
+        if value is REMOVE and isinstance(path[-1], int):
             continue
         if _documented(path, value):
             continue
-        yield _set(answer, path, value)
+        yield mutated(answer, path, value)
 
 
 # --- where they differ, on purpose --------------------------------------------------------------
@@ -370,11 +316,11 @@ class Difference:
 
 
 def _profile(path: tuple[Any, ...], value: Any) -> bytes:
-    return _text(_set(FULL_PROFILE, path, value))
+    return _text(mutated(FULL_PROFILE, path, value))
 
 
 def _summary(path: tuple[Any, ...], value: Any) -> bytes:
-    return _text(_set(FULL_SUMMARY, path, value))
+    return _text(mutated(FULL_SUMMARY, path, value))
 
 
 _COUNT = ("rewardsSummary", "allTime", "redemptionCount")
@@ -508,14 +454,14 @@ def test_cases_of_the_tolerance_rules_read_alike(name: str) -> None:
             ("profile", PROFILE_READER, FULL_PROFILE),
             ("summary", SUMMARY_READER, FULL_SUMMARY),
         )
-        for path in _paths(answer)
+        for path in paths(answer)
     ],
 )
 def test_each_field_removed_null_or_of_a_wrong_type_reads_alike(
     reader: Reader, answer: Any, path: tuple[Any, ...]
 ) -> None:
-    for mutated in _mutations(answer, path):
-        assert_read_alike(reader, mutated)
+    for changed in _mutations(answer, path):
+        assert_read_alike(reader, changed)
 
 
 @pytest.fixture(scope="module")
@@ -546,9 +492,9 @@ def test_sandbox_answers_mutated_field_by_field_read_alike(
     # a linked customer's: accounts, cards, rewards in several periods
     for reader, content in sandbox_answers[:2]:
         answer = loads(content)
-        for path in _paths(answer):
-            for mutated in _mutations(answer, path):
-                assert_read_alike(reader, mutated)
+        for path in paths(answer):
+            for changed in _mutations(answer, path):
+                assert_read_alike(reader, changed)
 
 
 # --- through the client: what the transport makes of an answer ----------------------------------
@@ -610,7 +556,7 @@ async def test_a_value_the_readers_refuse_is_not_logged(
     # given: refused by msgspec itself or by a Struct's __post_init__
     with caplog.at_level(logging.DEBUG), pytest.raises(UpstreamMalformed, match="shape"):
         # when
-        await _read(operation, _JSON.encode(body))
+        await _read(operation, JSON.encode(body))
 
     # then: logged by location and rule only
     (record,) = [r for r in caplog.records if "documented shape" in r.getMessage()]
@@ -619,8 +565,8 @@ async def test_a_value_the_readers_refuse_is_not_logged(
 
 
 async def test_a_profile_read_through_the_client_keeps_money_exact_and_ids_as_text() -> None:
-    profile = await _read("profile", _JSON.encode(FULL_PROFILE))
-    summary = await _read("summary", _JSON.encode(FULL_SUMMARY))
+    profile = await _read("profile", JSON.encode(FULL_PROFILE))
+    summary = await _read("summary", JSON.encode(FULL_SUMMARY))
 
     assert profile.reward_currency == "USD"
     assert profile.organization_id == "1001"
