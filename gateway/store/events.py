@@ -339,16 +339,20 @@ async def store_reward_record(
 
 async def rewards_of(database: Database, customer: str) -> list[StoredReward]:
     """The customer's stored rewards (RTM and files), oldest first."""
-    async with database.sessions() as session:
-        rows = (
-            (await session.execute(select(RewardRow).where(RewardRow.customer == customer)))
-            .scalars()
-            .all()
-        )
+    # Plain rows, no ORM session: this runs for a home screen's rewards summary (once per
+    # customer per 2 s, see gateway.store.rewards), and the session's identity map and unit of
+    # work cost more than the query. The columns carry the model's attribute names.
+    async with database.engine.connect() as connection:
+        rows = (await connection.execute(_REWARDS_OF.where(_REWARDS.c.customer == customer))).all()
     return sorted(_stored(rows), key=lambda r: r.redeemed_at or datetime.min.replace(tzinfo=UTC))
 
 
-def _stored(rows: Iterable[RewardRow]) -> list[StoredReward]:
+_REWARDS = RewardRow.__table__
+_REWARDS_OF = select(_REWARDS)
+
+
+def _stored(rows: Iterable[Any]) -> list[StoredReward]:
+    """Stored rewards from rows of the rewards table."""
     return [
         StoredReward(
             redemption_id=row.redemption_id,
