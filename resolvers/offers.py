@@ -91,14 +91,39 @@ def ads_query(
     same call whatever the document selects; ``includeExpiredAds`` is sent only when true so the
     default filter stays one key.
     """
+    return _query(
+        channel,
+        _tuple(sections),
+        _tuple(category_ids),
+        _tuple(curation_ids),
+        _tuple(activation_states),
+        _tuple(visibility_states),
+        _tuple(redemption_states),
+        include_expired,
+    )
+
+
+# Validating a filter costs some 40 K instructions, for each of the three offer fields of a home
+# screen and each offer(id); screens send the same few filters, and an AdsQuery is immutable.
+@functools.lru_cache(maxsize=1024)
+def _query(
+    channel: Channel,
+    sections: tuple[Section, ...] | None,
+    category_ids: tuple[str, ...] | None,
+    curation_ids: tuple[str, ...] | None,
+    activation_states: tuple[str, ...] | None,
+    visibility_states: tuple[str, ...] | None,
+    redemption_states: tuple[str, ...] | None,
+    include_expired: bool,
+) -> AdsQuery:
     return AdsQuery(
         channel=channel,
-        sections=_tuple(sections),
-        category_ids=_tuple(category_ids),
-        curation_ids=_tuple(curation_ids),
-        activation_states=_tuple(activation_states),
-        visibility_states=_tuple(visibility_states),
-        redemption_states=_tuple(redemption_states),
+        sections=sections,
+        category_ids=category_ids,
+        curation_ids=curation_ids,
+        activation_states=activation_states,
+        visibility_states=visibility_states,
+        redemption_states=redemption_states,
         return_metadata=True,
         include_expired_ads=True if include_expired else None,
     )
@@ -183,11 +208,6 @@ def offer_views(ads: Ads, channel: Channel) -> dict[str, OfferView]:
     return views
 
 
-@functools.cache  # validating a getAds filter costs ~40 K instructions; an AdsQuery is immutable
-def _lookup_queries(channel: Channel) -> tuple[AdsQuery, AdsQuery]:
-    return ads_query(channel), lookup_query(channel)
-
-
 async def load_offer_view(
     context: Context, ad_id: str, channel: Channel = DEFAULT_CHANNEL
 ) -> OfferView | None:
@@ -196,7 +216,7 @@ async def load_offer_view(
     Served from the default filter (the one the home screen uses, so usually already loaded);
     only an id missing there costs one more call, with the widest filter.
     """
-    for query in _lookup_queries(channel):
+    for query in (ads_query(channel), lookup_query(channel)):
         ads = await load_ads(context, query)
         if (ad := ads.ads.get(ad_id)) is not None:
             return _view(ads, ad, channel)

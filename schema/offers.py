@@ -135,12 +135,7 @@ E = TypeVar("E", bound=Enum)
 def open_value(kind: type[E], value: str | None) -> E | None:
     """The member for ``value``, UNKNOWN for one we do not know, None for none."""
     # Cardlytics adds values over time; a new one must not fail the screen.
-    if value is None:
-        return None
-    members = _MEMBERS.get(kind)
-    if members is None:
-        members = _MEMBERS[kind] = _OpenMembers(kind)
-    return members[str(value)]
+    return _open_members(kind)[None if value is None else str(value)]
 
 
 class _OpenMembers(dict[str | None, E | None]):
@@ -158,15 +153,17 @@ class _OpenMembers(dict[str | None, E | None]):
         return self.unknown
 
 
-_MEMBERS: dict[type[Enum], _OpenMembers[Any]] = {}
+@functools.cache  # one map per enum, shared by open_value and the offer builders
+def _open_members(kind: type[E]) -> _OpenMembers[E]:
+    return _OpenMembers(kind)
 
 
-def _known(values: list[E] | None, field: str, info: Info) -> tuple[str, ...] | None:
+def _known(values: list[E] | None, field: str, info: Info) -> list[str] | None:
     if values is None:
         return None
     if any(value.name == "UNKNOWN" for value in values):
         raise bad_input(info, f"{field}: UNKNOWN cannot be filtered on", field)
-    return tuple([str(value.value) for value in values])
+    return [str(value.value) for value in values]
 
 
 def bad_input(info: Info, message: str, field: str) -> GraphQLError:
@@ -326,12 +323,12 @@ class Offer:
         return built
 
 
-_OFFER_TYPES = _OpenMembers(OfferType)
-_ACTIVATION_STATES = _OpenMembers(OfferActivationState)
-_VISIBILITY_STATES = _OpenMembers(OfferVisibilityState)
-_REDEMPTION_STATES = _OpenMembers(OfferRedemptionState)
-_REWARD_TYPES = _OpenMembers(RewardType)
-_ACTIVATION_MODELS = _OpenMembers(ActivationModel)
+_OFFER_TYPES = _open_members(OfferType)
+_ACTIVATION_STATES = _open_members(OfferActivationState)
+_VISIBILITY_STATES = _open_members(OfferVisibilityState)
+_REDEMPTION_STATES = _open_members(OfferRedemptionState)
+_REWARD_TYPES = _open_members(RewardType)
+_ACTIVATION_MODELS = _open_members(ActivationModel)
 
 
 def _category(category: CategoryGroup) -> OfferCategory:
@@ -520,31 +517,6 @@ class _Ranked:
         return cls(ads, rankings)
 
 
-# Validating a getAds filter costs some 40 K instructions, for each of the three fields of a home
-# screen; screens send the same few filters, and an AdsQuery is immutable.
-@functools.lru_cache(maxsize=1024)
-def _filter_query(
-    channel: Channel,
-    sections: tuple[Section, ...] | None,
-    category_ids: tuple[str, ...] | None,
-    curation_ids: tuple[str, ...] | None,
-    activation_states: tuple[str, ...] | None,
-    visibility_states: tuple[str, ...] | None,
-    redemption_states: tuple[str, ...] | None,
-    include_expired: bool,
-) -> AdsQuery:
-    return ads_query(
-        channel,
-        sections=sections,
-        category_ids=category_ids,
-        curation_ids=curation_ids,
-        activation_states=activation_states,
-        visibility_states=visibility_states,
-        redemption_states=redemption_states,
-        include_expired=include_expired,
-    )
-
-
 def _ranked_by_query(context: Context) -> dict[AdsQuery, _Ranked]:
     return {}
 
@@ -559,15 +531,15 @@ async def _ranked(
     answer builds anew).
     """
     chosen = filter or OfferFilter()
-    query = _filter_query(
+    query = ads_query(
         chosen.channel,
-        tuple(chosen.sections) if chosen.sections is not None else None,
-        tuple([str(i) for i in chosen.category_ids]) if chosen.category_ids else None,
-        tuple([str(i) for i in chosen.curation_ids]) if chosen.curation_ids else None,
-        _known(chosen.activation_states, "activationStates", info),
-        _known(chosen.visibility_states, "visibilityStates", info),
-        _known(chosen.redemption_states, "redemptionStates", info),
-        chosen.include_expired,
+        sections=chosen.sections,
+        category_ids=[str(i) for i in chosen.category_ids] if chosen.category_ids else None,
+        curation_ids=[str(i) for i in chosen.curation_ids] if chosen.curation_ids else None,
+        activation_states=_known(chosen.activation_states, "activationStates", info),
+        visibility_states=_known(chosen.visibility_states, "visibilityStates", info),
+        redemption_states=_known(chosen.redemption_states, "redemptionStates", info),
+        include_expired=chosen.include_expired,
     )
     ads = await load_ads(info.context, query)
     kept = info.context.loader(_ranked_by_query)

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -43,6 +42,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
+
+# how a frozen Struct's __post_init__ puts its read values in place
+_set = msgspec.structs.force_setattr
 
 MAX_INT32 = 2**31 - 1
 
@@ -134,7 +136,7 @@ class PurchaseRequirement(Part, frozen=True):
 
 
 class AdReward(Part, frozen=True):
-    # open enums (``_open``): the member when known, else the text
+    # open enums (``open_member``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -148,9 +150,9 @@ class AdReward(Part, frozen=True):
     def __post_init__(self) -> None:
         # unrolled, as in ``Ad``: fifty-odd of each per answer
         if (value := self.reward_type) is not None:
-            _set(self, "reward_type", _open(RewardType, value))
+            _set(self, "reward_type", open_member(RewardType, value))
         if (value := self.activation_model) is not None:
-            _set(self, "activation_model", _open(ActivationModel, value))
+            _set(self, "activation_model", open_member(ActivationModel, value))
         finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
         requirement = self.purchase_requirement
         if requirement is not None and requirement.min_spend_amount is not None:
@@ -163,7 +165,7 @@ class Ad(Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``_open``): the member when known, else the text
+    # open enums (``open_member``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -182,13 +184,13 @@ class Ad(Part, frozen=True):
         # Each field spelt out: a loop over (name, enum) pairs with getattr cost more than the
         # lookups themselves, for every ad of every answer.
         if (value := self.ad_type) is not None:
-            _set(self, "ad_type", _open(AdType, value))
+            _set(self, "ad_type", open_member(AdType, value))
         if (value := self.activation_state) is not None:
-            _set(self, "activation_state", _open(AdActivationState, value))
+            _set(self, "activation_state", open_member(AdActivationState, value))
         if (value := self.visibility_state) is not None:
-            _set(self, "visibility_state", _open(AdVisibilityState, value))
+            _set(self, "visibility_state", open_member(AdVisibilityState, value))
         if (value := self.redemption_state) is not None:
-            _set(self, "redemption_state", _open(AdRedemptionState, value))
+            _set(self, "redemption_state", open_member(AdRedemptionState, value))
         # as sent until here (``_WireAd``)
         if (sent := self.start_date) is not None:
             _set(self, "start_date", wire_timestamp(sent))
@@ -212,7 +214,7 @@ class CategoryGroup(Part, frozen=True):
     subcategories: tuple[CategoryGroup, ...] = ()
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "id", wire_id(self.id))
+        _set(self, "id", wire_id(self.id))
 
 
 class Address(Part, frozen=True):
@@ -233,15 +235,6 @@ class StoreLocation(Part, frozen=True):
     longitude: float | None = None
 
 
-_set = msgspec.structs.force_setattr
-
-
-def _open(enum: type[StrEnum], value: str) -> StrEnum | str:
-    """``open_member``: the member when known, else the text (logged)."""
-    member = enum._value2member_map_.get(value)
-    return member if member is not None else open_member(enum, value)  # type: ignore[return-value]
-
-
 def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
@@ -251,7 +244,7 @@ def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
             logger.warning(
                 "cardlytics ad id differs from its map key; key kept", extra={"ad_id": key}
             )
-        msgspec.structs.force_setattr(ad, "ad_id", key)
+        _set(ad, "ad_id", key)
     return ads
 
 
@@ -292,10 +285,9 @@ class Ads(Part, frozen=True):
         }
         for key in (*(self.categories or ()), *(self.store_locations or ())):
             wire_id(key)
-        force_setattr = msgspec.structs.force_setattr
-        force_setattr(self, "ads", ads)
-        force_setattr(self, "rankings", rankings)
-        force_setattr(self, "categories", self.categories or {})
+        _set(self, "ads", ads)
+        _set(self, "rankings", rankings)
+        _set(self, "categories", self.categories or {})
 
     def ranked(self, name: str = "all") -> tuple[Ad, ...]:
         """The ads of one ranking, in ranking order (``all`` is always there upstream)."""
