@@ -44,6 +44,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.middleware import MiddlewareManager
 from graphql.language import Visitor
 
+from schema.plans.calls import direct_call
 from schema.plans.executor import LeafExecutor, plain_leaf
 from schema.plans.run import (
     ATTRIBUTE,
@@ -224,11 +225,19 @@ class PlanExecutor(LeafExecutor):
                 attribute=strawberry_field.python_name if strawberry_field else "",
                 read=strawberry_field.default_resolver if strawberry_field else getattr,
                 has_arguments=bool(definition.args or first.arguments),
+                call=(
+                    direct_call(definition, strawberry_field, self._strawberry_schema())
+                    if kind == RESOLVER
+                    else None
+                ),
             )
             if kind == ATTRIBUTE:
                 self._plan_objects(field_plan)
             plans.append(field_plan)
         return plans
+
+    def _strawberry_schema(self) -> Any:
+        return getattr(self.schema, "_strawberry_schema", None)
 
     def _plan_objects(self, field_plan: FieldPlan) -> None:
         """The plan of a field's objects, built with its parent's rather than on first use, so
