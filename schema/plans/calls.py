@@ -20,12 +20,18 @@ from typing import Any
 
 from graphql import GraphQLField, GraphQLResolveInfo
 from strawberry.types.arguments import (
+    InputContext,
     StrawberryArgument,
     _is_leaf_type,
     _is_optional_leaf_type,
     convert_argument,
 )
-from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
+from strawberry.types.base import (
+    StrawberryList,
+    StrawberryMaybe,
+    StrawberryObjectDefinition,
+    StrawberryOptional,
+)
 from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UNSET
 
@@ -37,8 +43,9 @@ _WRAPPERS = {
     "GraphQLCoreConverter.from_resolver.<locals>._resolver": False,
 }
 
-# How an argument's value is converted: as it is, a list copied, or by Strawberry.
-_AS_IS, _COPIED, _CONVERTED = range(3)
+# How an argument's value is converted: as it is, a list copied, by its input type's
+# ``from_input`` hook, or by Strawberry.
+_AS_IS, _COPIED, _BUILT, _CONVERTED = range(4)
 
 
 class NotCalled(Exception):
@@ -81,11 +88,15 @@ class Call:
         name = self.config.name_converter.from_argument(argument)
         assert argument.python_name
         argument_type = argument.type
-        return name, argument.python_name, self._kind(argument_type), argument_type
+        kind = self._kind(argument_type)
+        if kind == _BUILT and isinstance(argument_type, StrawberryOptional):
+            argument_type = argument_type.of_type  # the input type, what its hook is given
+        return name, argument.python_name, kind, argument_type
 
     def _kind(self, argument_type: Any) -> int:
         """What ``convert_argument`` does with a value of ``argument_type``, when that is
-        nothing (a scalar or an enum) or copying a list (of them); else ``_CONVERTED``."""
+        nothing (a scalar or an enum), copying a list (of them) or calling an input type's
+        ``from_input``; else ``_CONVERTED``."""
         from strawberry.relay.types import GlobalID
 
         registry = self.scalar_registry
@@ -93,6 +104,8 @@ class Call:
             return _CONVERTED
         if isinstance(argument_type, StrawberryOptional):
             argument_type = argument_type.of_type
+        if _input_hook(argument_type) is not None:
+            return _BUILT
         if isinstance(argument_type, StrawberryList):
             item = argument_type.of_type
             skip = (GlobalID,)
@@ -129,22 +142,31 @@ class Call:
             if name not in given:
                 continue
             value = given[name]
-            if kind == _AS_IS:
+            if kind == _CONVERTED:
+                kwargs[python_name] = convert_argument(
+                    value, argument_type, self.scalar_registry, self.config, info, path=(name,)
+                )
+            elif kind == _AS_IS or value is None or value is UNSET:
                 kwargs[python_name] = value
             elif kind == _COPIED:
                 # graphql-core gives every request that omits a list the same default one
-                copied = value is None or value is UNSET
-                kwargs[python_name] = value if copied else list(value)
-            else:
+                kwargs[python_name] = list(value)
+            elif (hook := _input_hook(argument_type)) is not None:
+                context = InputContext(info, self.config, self.scalar_registry, (name,))
+                kwargs[python_name] = hook(argument_type, value, context)
+            else:  # the hook was taken off since
                 kwargs[python_name] = convert_argument(
-                    value,
-                    argument_type,
-                    self.scalar_registry,
-                    self.config,
-                    info,
-                    path=(name,),
+                    value, argument_type, self.scalar_registry, self.config, info, path=(name,)
                 )
         return kwargs
+
+
+def _input_hook(input_type: Any) -> Callable[[type, Mapping[str, Any], InputContext], Any] | None:
+    """An input type's ``from_input``, which ``convert_argument`` calls for its values."""
+    definition = getattr(input_type, "__strawberry_definition__", None)
+    if isinstance(definition, StrawberryObjectDefinition) and definition.is_input:
+        return definition.from_input
+    return None
 
 
 def direct_call(definition: GraphQLField, field: Any, strawberry_schema: Any) -> Call | None:
