@@ -6,10 +6,12 @@ GraphQL name, type and kind of conversion (``get_arguments``, ``convert_argument
 parameters take the parent and the info; and an async resolver gets a coroutine of its own
 around the resolver's. For a field with no field extension (permission classes are one), no
 exception handler and a plain Python resolver, ``Call`` does what those layers do, with that
-worked out once: the same ``Info``, the same converted arguments (through Strawberry's own
-``convert_argument`` for anything but scalars, enums and lists of them, so an input type's
-``from_input`` hook runs as before), the same parameters. Any other field, or one whose resolve
-function is no longer Strawberry's (a test's stand-in), is called through that function.
+worked out once: the same ``Info``, the same converted arguments (an input type's ``from_input``
+hook called as ``convert_argument`` calls it, anything but scalars, enums and lists of them
+through ``convert_argument`` itself), the same parameters, and a coroutine of its own only where
+converting runs code (so that it runs when Strawberry's would, once awaited: the same order, an
+error at the same point). Any other field, or one whose resolve function is no longer
+Strawberry's (a test's stand-in), is called through that function.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from strawberry.types.base import (
 from strawberry.types.field import StrawberryField
 from strawberry.types.unset import UNSET
 
-__all__ = ["Call", "NotCalled", "direct_call"]
+__all__ = ["Call", "direct_call"]
 
 # Strawberry's wrappers for a field with a resolver: async and sync (``from_resolver``).
 _WRAPPERS = {
@@ -46,11 +48,6 @@ _WRAPPERS = {
 # How an argument's value is converted: as it is, a list copied, by its input type's
 # ``from_input`` hook, or by Strawberry.
 _AS_IS, _COPIED, _BUILT, _CONVERTED = range(4)
-
-
-class NotCalled(Exception):
-    """The resolver was not called (an argument did not convert): graphql-core calls it, and
-    reports what Strawberry's own conversion raises."""
 
 
 class Call:
@@ -83,6 +80,12 @@ class Call:
         info_parameter = resolver.info_parameter
         self.info_name = info_parameter.name if info_parameter is not None else None
         self.arguments = [self._argument(argument) for argument in field.arguments]
+        # An async resolver whose arguments run code to convert (an input's hook, Strawberry's
+        # conversion) gets them converted once awaited, as under Strawberry: in the same order
+        # and, for an error, at the same point.
+        self.deferred = is_async and any(
+            kind in (_BUILT, _CONVERTED) for _, _, kind, _ in self.arguments
+        )
 
     def _argument(self, argument: StrawberryArgument) -> tuple[str, str, int, Any]:
         name = self.config.name_converter.from_argument(argument)
@@ -118,23 +121,33 @@ class Call:
 
     def __call__(self, source: Any, info: GraphQLResolveInfo[Any], given: Mapping[str, Any]) -> Any:
         strawberry_info = self.info_class(_raw_info=info, _field=self.field)
-        try:
-            kwargs = self._converted(given, strawberry_info)
-        except Exception as error:
-            raise NotCalled from error
-        args = [source] if self.takes_self else []
-        for name in self.source_names:
-            kwargs[name] = source
-        if self.info_name is not None:
-            kwargs[self.info_name] = strawberry_info
+        if self.deferred:
+            return self._later(source, strawberry_info, given)
+        args, kwargs = self._parameters(source, strawberry_info, given)
         if not self.is_async:
             return self.function(*args, **kwargs)
         try:
             return self.function(*args, **kwargs)
         except Exception as error:
             # Only binding the arguments raises before an async function's body runs; under
-            # Strawberry it raises once awaited, which is graphql-core's to report.
-            raise NotCalled from error
+            # Strawberry it raises once awaited.
+            return _raising(error)
+
+    async def _later(self, source: Any, info: Any, given: Mapping[str, Any]) -> Any:
+        # As Strawberry's own coroutine: the arguments converted once it is awaited.
+        args, kwargs = self._parameters(source, info, given)
+        return await self.function(*args, **kwargs)
+
+    def _parameters(
+        self, source: Any, info: Any, given: Mapping[str, Any]
+    ) -> tuple[list[Any], dict[str, Any]]:
+        kwargs = self._converted(given, info)
+        args = [source] if self.takes_self else []
+        for name in self.source_names:
+            kwargs[name] = source
+        if self.info_name is not None:
+            kwargs[self.info_name] = info
+        return args, kwargs
 
     def _converted(self, given: Mapping[str, Any], info: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
@@ -159,6 +172,10 @@ class Call:
                     value, argument_type, self.scalar_registry, self.config, info, path=(name,)
                 )
         return kwargs
+
+
+async def _raising(error: Exception) -> Any:
+    raise error
 
 
 def _input_hook(input_type: Any) -> Callable[[type, Mapping[str, Any], InputContext], Any] | None:

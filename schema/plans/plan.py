@@ -185,9 +185,9 @@ class PlanExecutor(LeafExecutor):
         if text is None or text not in known.texts:
             return None
         key = (text, operation_name)
-        prepared = known.prepared.get(key)
+        before = prepared = known.prepared.get(key)
         if prepared is None or prepared.document is not document:  # parsed again since
-            prepared = prepare(schema, document, operation_name)
+            prepared = prepare(schema, document, operation_name, before)
             if prepared is not None and (key in known.prepared or len(known.prepared) < _MAX_PLANS):
                 known.prepared[key] = prepared
         return prepared

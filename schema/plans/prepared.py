@@ -61,13 +61,14 @@ class Prepared:
         fragment_definitions: dict[str, FragmentDefinitionNode],
         fragments: dict[str, FragmentDetails],
         keeps_variables: bool,
+        variables: dict[Hashable, VariableValues] | None = None,
     ) -> None:
         self.document = document
         self.operation = operation
         self.fragment_definitions = fragment_definitions
         self.fragments = fragments
         self.keeps_variables = keeps_variables
-        self._variables: dict[Hashable, VariableValues] = {}
+        self._variables: dict[Hashable, VariableValues] = {} if variables is None else variables
 
     def variables(
         self,
@@ -97,10 +98,14 @@ class Prepared:
 
 
 def prepare(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    before: Prepared | None = None,
 ) -> Prepared | None:
     """``Executor.build``'s reading of ``document``; None where it answers with errors (no
-    such operation, a fragment with variables of its own), which graphql-core then says."""
+    such operation, a fragment with variables of its own), which graphql-core then says.
+    ``before``: the same text's, parsed before; its variables hold for this one too."""
     operation: OperationDefinitionNode | None = None
     fragment_definitions: dict[str, FragmentDefinitionNode] = {}
     fragments: dict[str, FragmentDetails] = {}
@@ -123,7 +128,8 @@ def prepare(
         _immutable(type_from_ast(schema, variable.type), set())
         for variable in operation.variable_definitions or ()
     )
-    return Prepared(document, operation, fragment_definitions, fragments, keeps)
+    kept = before._variables if before is not None and keeps else None
+    return Prepared(document, operation, fragment_definitions, fragments, keeps, kept)
 
 
 def _immutable(input_type: GraphQLType | None, seen: set[str]) -> bool:

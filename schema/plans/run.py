@@ -39,7 +39,7 @@ from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.schema.types.base_scalars import isoformat
 
-from schema.plans.calls import Call, NotCalled
+from schema.plans.calls import Call
 from schema.plans.executor import unchanged
 
 if TYPE_CHECKING:
@@ -550,8 +550,6 @@ class Run:
         info = self.info(field_plan, field_path)
         try:
             value = self.resolve(field_plan, source, info)
-        except NotCalled:
-            raise Rejected from None  # nothing ran: graphql-core calls it and reports the error
         except Exception as error:
             self.record(field_path, Outcome(awaited=False, value=error, raised=True))
             raise
