@@ -2,7 +2,7 @@
 
 For each request graphql-core looks for the operation among the document's definitions, makes a
 record of each fragment and coerces the variables (the home screen's filter alone: ~16 us). For
-a known document the first two depend only on the document and the operation name, and the
+a known document the first two depend only on the document and the operation name, and a query's
 coerced variables only on the values given as well: ``Prepared`` keeps them, the variables per
 distinct input (at most ``_MAX_INPUTS``). Only successes are kept, so every error still comes
 from graphql-core's own code, and variables only where nothing in their coerced values is shared
@@ -28,6 +28,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLType,
     OperationDefinitionNode,
+    OperationType,
     specified_scalar_types,
     type_from_ast,
 )
@@ -124,7 +125,8 @@ def prepare(
             fragments[definition.name.value] = FragmentDetails(definition, None)
     if operation is None:
         return None
-    keeps = all(
+    # Queries only: a mutation's input is mostly new each time (and no plan answers it).
+    keeps = operation.operation is OperationType.QUERY and all(
         _immutable(type_from_ast(schema, variable.type), set())
         for variable in operation.variable_definitions or ()
     )
