@@ -53,6 +53,13 @@ class ErrorContract(MaskErrors):
     def __init__(self) -> None:
         super().__init__(error_message=_UNEXPECTED)
 
+    def _process_result(self, result: object) -> None:
+        # MaskErrors asks ``isinstance(result, <a runtime-checkable Protocol>)``, which walks the
+        # Protocol's members on every request; having the attribute is all that check means.
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [self._with_code(error) for error in errors]
 

@@ -25,9 +25,11 @@ from typing import Any
 
 from graphql import (
     DirectiveNode,
+    DocumentNode,
     GraphQLError,
     GraphQLField,
     GraphQLObjectType,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     TypeNameMetaFieldDef,
@@ -41,10 +43,14 @@ from graphql.execution.collect_fields import (
     collect_fields,
     collect_subfields,
 )
+from graphql.execution.executor import Executor, default_field_resolver, default_type_resolver
 from graphql.execution.middleware import MiddlewareManager
 from graphql.language import Visitor
+from graphql.type import assert_valid_schema
 
+from schema.plans.calls import direct_call
 from schema.plans.executor import LeafExecutor, plain_leaf
+from schema.plans.prepared import Prepared, prepare
 from schema.plans.run import (
     ATTRIBUTE,
     LEAF,
@@ -72,6 +78,8 @@ class KnownDocuments:
     directive_variables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     answered: int = 0
     fell_back: int = 0
+    # What Executor.build reads from each document, per operation name (see ``prepared``).
+    prepared: dict[tuple[str, str | None], Prepared] = field(default_factory=dict)
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> KnownDocuments:
@@ -91,6 +99,98 @@ class PlanExecutor(LeafExecutor):
     """``LeafExecutor`` that answers the queries of ``known`` from their plans."""
 
     known: KnownDocuments = KnownDocuments.of(())
+
+    @classmethod
+    def build(
+        cls,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        root_value: Any = None,
+        context_value: Any = None,
+        raw_variable_values: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        field_resolver: Any = None,
+        type_resolver: Any = None,
+        subscribe_field_resolver: Any = None,
+        max_coercion_errors: int = 50,
+        enable_early_execution: bool = False,
+        middleware: Any = None,
+        is_awaitable: Any = None,
+        is_async_iterable: Any = None,
+        hide_suggestions: bool = False,
+        abort_signal: Any = None,
+        hooks: Any = None,
+        **custom_args: Any,
+    ) -> list[GraphQLError] | Executor[Any]:
+        """graphql-core's ``build``; for a known document, with what it reads from the
+        document, and the variables it coerces, kept (``schema.plans.prepared``)."""
+        prepared = cls._prepared(schema, document, operation_name)
+        if prepared is None or not (
+            middleware is None or isinstance(middleware, MiddlewareManager)
+        ):
+            return super().build(
+                schema,
+                document,
+                root_value,
+                context_value,
+                raw_variable_values,
+                operation_name,
+                field_resolver,
+                type_resolver,
+                subscribe_field_resolver,
+                max_coercion_errors,
+                enable_early_execution,
+                middleware,
+                is_awaitable,
+                is_async_iterable,
+                hide_suggestions=hide_suggestions,
+                abort_signal=abort_signal,
+                hooks=hooks,
+                **custom_args,
+            )
+        assert_valid_schema(schema)
+        variables = prepared.variables(
+            schema, raw_variable_values or {}, max_coercion_errors, hide_suggestions
+        )
+        if isinstance(variables, list):
+            return variables  # errors
+        return cls(
+            schema,
+            prepared.fragment_definitions,
+            prepared.fragments,
+            root_value,
+            context_value,
+            prepared.operation,
+            variables,
+            field_resolver or default_field_resolver,
+            type_resolver or default_type_resolver,
+            subscribe_field_resolver or default_field_resolver,
+            enable_early_execution,
+            middleware,
+            is_awaitable,
+            is_async_iterable,
+            hide_suggestions=hide_suggestions,
+            abort_signal=abort_signal,
+            hooks=hooks,
+            **custom_args,
+        )
+
+    @classmethod
+    def _prepared(
+        cls, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    ) -> Prepared | None:
+        location = document.loc
+        text = location.source.body if location is not None else None
+        known = cls.known
+        if text is None or text not in known.texts:
+            return None
+        key = (text, operation_name)
+        before = prepared = known.prepared.get(key)
+        if prepared is None or prepared.document is not document:  # parsed again since
+            prepared = prepare(schema, document, operation_name, before)
+            if prepared is not None and (key in known.prepared or len(known.prepared) < _MAX_PLANS):
+                known.prepared[key] = prepared
+        return prepared
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         text = _text(self.operation)
@@ -224,11 +324,19 @@ class PlanExecutor(LeafExecutor):
                 attribute=strawberry_field.python_name if strawberry_field else "",
                 read=strawberry_field.default_resolver if strawberry_field else getattr,
                 has_arguments=bool(definition.args or first.arguments),
+                call=(
+                    direct_call(definition, strawberry_field, self._strawberry_schema())
+                    if kind == RESOLVER
+                    else None
+                ),
             )
             if kind == ATTRIBUTE:
                 self._plan_objects(field_plan)
             plans.append(field_plan)
         return plans
+
+    def _strawberry_schema(self) -> Any:
+        return getattr(self.schema, "_strawberry_schema", None)
 
     def _plan_objects(self, field_plan: FieldPlan) -> None:
         """The plan of a field's objects, built with its parent's rather than on first use, so

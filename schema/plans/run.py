@@ -39,6 +39,7 @@ from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT, serialize_int
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
 from strawberry.schema.types.base_scalars import isoformat
 
+from schema.plans.calls import Call
 from schema.plans.executor import unchanged
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class FieldPlan:
     attribute: str
     read: Callable[[Any, str], object]
     has_arguments: bool
+    # The resolver called without Strawberry's wrapper, where it has nothing around it.
+    call: Call | None = None
     complete: _Completer = field(init=False)
     # The selection on each object type this field's values turn out to be, built on first use.
     objects: dict[str, ObjectPlan] = field(default_factory=dict)
@@ -576,6 +579,9 @@ class Run:
             if field_plan.has_arguments
             else {}
         )
+        call = field_plan.call
+        if call is not None and definition.resolve is call.resolve:
+            return call(source, info, arguments)
         resolve = definition.resolve or executor.field_resolver
         return resolve(source, info, **arguments)
 

@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
+from schema.plans.hooks import ExtensionsRunner
 from schema.plans.plan import KnownDocuments, PlanExecutor
 
 __all__ = ["OPERATIONS", "PlannedSchema"]
@@ -35,3 +38,8 @@ class PlannedSchema(strawberry.Schema):
         executor = type("SchemaPlanExecutor", (PlanExecutor,), {"known": self.known})
         kwargs.setdefault("execution_context_class", executor)
         super().__init__(*args, **kwargs)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
