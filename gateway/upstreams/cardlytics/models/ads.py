@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from pydantic import ConfigDict, Field, field_validator
 
-from gateway.upstreams.cardlytics.models.base import Id, WireModel, open_member
+from gateway.upstreams.cardlytics.models.base import Id, WireModel, open_members
 from gateway.upstreams.cardlytics.models.enums import (
     ActivationModel,
     AdActivationState,
@@ -47,6 +47,14 @@ logger = logging.getLogger("gateway.upstreams.cardlytics")
 _set = msgspec.structs.force_setattr
 
 MAX_INT32 = 2**31 - 1
+
+# open enums: ``map[text]`` is the member, or the text itself (logged) when it is not one
+_AD_TYPES = open_members(AdType)
+_ACTIVATION_STATES = open_members(AdActivationState)
+_VISIBILITY_STATES = open_members(AdVisibilityState)
+_REDEMPTION_STATES = open_members(AdRedemptionState)
+_REWARD_TYPES = open_members(RewardType)
+_ACTIVATION_MODELS = open_members(ActivationModel)
 
 
 class AdsQuery(WireModel):
@@ -136,7 +144,7 @@ class PurchaseRequirement(Part, frozen=True):
 
 
 class AdReward(Part, frozen=True):
-    # open enums (``open_member``): the member when known, else the text
+    # open enums (``open_members``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -150,9 +158,9 @@ class AdReward(Part, frozen=True):
     def __post_init__(self) -> None:
         # unrolled, as in ``Ad``: fifty-odd of each per answer
         if (value := self.reward_type) is not None:
-            _set(self, "reward_type", open_member(RewardType, value))
+            _set(self, "reward_type", _REWARD_TYPES[value])
         if (value := self.activation_model) is not None:
-            _set(self, "activation_model", open_member(ActivationModel, value))
+            _set(self, "activation_model", _ACTIVATION_MODELS[value])
         finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
         requirement = self.purchase_requirement
         if requirement is not None and requirement.min_spend_amount is not None:
@@ -165,7 +173,7 @@ class Ad(Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``open_member``): the member when known, else the text
+    # open enums (``open_members``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -184,13 +192,13 @@ class Ad(Part, frozen=True):
         # Each field spelt out: a loop over (name, enum) pairs with getattr cost more than the
         # lookups themselves, for every ad of every answer.
         if (value := self.ad_type) is not None:
-            _set(self, "ad_type", open_member(AdType, value))
+            _set(self, "ad_type", _AD_TYPES[value])
         if (value := self.activation_state) is not None:
-            _set(self, "activation_state", open_member(AdActivationState, value))
+            _set(self, "activation_state", _ACTIVATION_STATES[value])
         if (value := self.visibility_state) is not None:
-            _set(self, "visibility_state", open_member(AdVisibilityState, value))
+            _set(self, "visibility_state", _VISIBILITY_STATES[value])
         if (value := self.redemption_state) is not None:
-            _set(self, "redemption_state", open_member(AdRedemptionState, value))
+            _set(self, "redemption_state", _REDEMPTION_STATES[value])
         # as sent until here (``_WireAd``)
         if (sent := self.start_date) is not None:
             _set(self, "start_date", wire_timestamp(sent))
