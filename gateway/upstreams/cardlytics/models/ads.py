@@ -35,6 +35,7 @@ __all__ = [
     "CategoryGroup",
     "Image",
     "ImageSize",
+    "ImageVariants",
     "PurchaseRequirement",
     "StoreLocation",
     "convert_ads",
