@@ -223,7 +223,8 @@ class CategoryGroup(Part, frozen=True):
     subcategories: tuple[CategoryGroup, ...] = ()
 
     def __post_init__(self) -> None:
-        _set(self, "id", wire_id(self.id))
+        if (value := self.id).__class__ is not str or not value:  # nearly always a text: as is
+            _set(self, "id", wire_id(value))
 
 
 class Address(Part, frozen=True):
@@ -247,7 +248,8 @@ class StoreLocation(Part, frozen=True):
 def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
-        wire_id(key)
+        if not key:  # a decoded key is a text: only an empty one is no id
+            wire_id(key)
         hint = ad.ad_id_hint
         if hint is not None and hint != key and not _same_id(hint, key):
             logger.warning(
@@ -264,16 +266,20 @@ def _same_id(hint: Any, key: str) -> bool:
         return False
 
 
+_TEXT = {str}
+
+
 def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tuple[str, ...]:
-    texts = [wire_id(i) for i in ids]
+    # nearly always non-empty texts, which wire_id keeps as they are
+    texts = ids if set(map(type, ids)) <= _TEXT and "" not in ids else [wire_id(i) for i in ids]
+    if all(map(ads.__contains__, texts)):
+        return tuple(texts)
     missing = [text for text in texts if text not in ads]
-    if missing:
-        logger.warning(
-            "cardlytics ranking lists ads it did not return; skipped",
-            extra={"ranking": name, "missing_ad_ids": missing[:20]},
-        )
-        return tuple(text for text in texts if text in ads)
-    return tuple(texts)
+    logger.warning(
+        "cardlytics ranking lists ads it did not return; skipped",
+        extra={"ranking": name, "missing_ad_ids": missing[:20]},
+    )
+    return tuple(text for text in texts if text in ads)
 
 
 class Ads(Part, frozen=True):
@@ -292,8 +298,9 @@ class Ads(Part, frozen=True):
         rankings = {
             name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
         }
-        for key in (*(self.categories or ()), *(self.store_locations or ())):
-            wire_id(key)
+        # decoded keys are texts: only an empty one is no id
+        if "" in (self.categories or ()) or "" in (self.store_locations or ()):
+            wire_id("")
         _set(self, "ads", ads)
         _set(self, "rankings", rankings)
         _set(self, "categories", self.categories or {})
