@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from pydantic import ConfigDict, Field, field_validator
 
-from gateway.upstreams.cardlytics.models.base import Id, WireModel, open_members
+from gateway.upstreams.cardlytics.models.base import Id, OpenMembers, WireModel
 from gateway.upstreams.cardlytics.models.enums import (
     ActivationModel,
     AdActivationState,
@@ -50,12 +50,12 @@ _set = msgspec.structs.force_setattr
 MAX_INT32 = 2**31 - 1
 
 # open enums: ``map[text]`` is the member, or the text itself (logged) when it is not one
-_AD_TYPES = open_members(AdType)
-_ACTIVATION_STATES = open_members(AdActivationState)
-_VISIBILITY_STATES = open_members(AdVisibilityState)
-_REDEMPTION_STATES = open_members(AdRedemptionState)
-_REWARD_TYPES = open_members(RewardType)
-_ACTIVATION_MODELS = open_members(ActivationModel)
+_AD_TYPES = OpenMembers(AdType)
+_ACTIVATION_STATES = OpenMembers(AdActivationState)
+_VISIBILITY_STATES = OpenMembers(AdVisibilityState)
+_REDEMPTION_STATES = OpenMembers(AdRedemptionState)
+_REWARD_TYPES = OpenMembers(RewardType)
+_ACTIVATION_MODELS = OpenMembers(ActivationModel)
 
 
 class AdsQuery(WireModel):
@@ -145,7 +145,7 @@ class PurchaseRequirement(Part, frozen=True):
 
 
 class AdReward(Part, frozen=True):
-    # open enums (``open_members``): the member when known, else the text
+    # open enums (``OpenMembers``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -174,7 +174,7 @@ class Ad(Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``open_members``): the member when known, else the text
+    # open enums (``OpenMembers``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -300,7 +300,7 @@ class Ads(Part, frozen=True):
         }
         # decoded keys are texts: only an empty one is no id
         if "" in (self.categories or ()) or "" in (self.store_locations or ()):
-            wire_id("")
+            wire_id("")  # raises, as for any empty id
         _set(self, "ads", ads)
         _set(self, "rankings", rankings)
         _set(self, "categories", self.categories or {})

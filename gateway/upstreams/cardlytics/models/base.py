@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -31,14 +30,10 @@ __all__ = [
     "WireModel",
     "id_text",
     "none_as_empty",
-    "open_member",
-    "open_members",
     "warn_unknown",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
-
-E = TypeVar("E", bound=StrEnum)
 
 
 class WireModel(BaseModel):
@@ -121,17 +116,6 @@ class OpenMembers(dict[str, Any]):
     def __missing__(self, value: str) -> str:
         _warn_unknown(self.enum, value)
         return value
-
-
-@functools.cache
-def open_members(enum: type[StrEnum]) -> OpenMembers:
-    return OpenMembers(enum)
-
-
-def open_member(enum: type[E], value: str) -> E | str:
-    """The member of an open enum for ``value``, else ``value`` itself, logged."""
-    member: E | str = open_members(enum)[value]
-    return member
 
 
 def _warn_unknown(enum: type[StrEnum], value: Any) -> None:
