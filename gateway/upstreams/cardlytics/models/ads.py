@@ -23,7 +23,13 @@ from gateway.upstreams.cardlytics.models.enums import (
     RewardType,
     Section,
 )
-from gateway.upstreams.cardlytics.models.structs import Part, finite, wire_id, wire_timestamp
+from gateway.upstreams.cardlytics.models.structs import (
+    Part,
+    finite,
+    wire_id,
+    wire_timestamp,
+    zoned_timestamp,
+)
 
 __all__ = [
     "Ad",
@@ -162,10 +168,14 @@ class AdReward(Part, frozen=True):
             _set(self, "reward_type", _REWARD_TYPES[value])
         if (value := self.activation_model) is not None:
             _set(self, "activation_model", _ACTIVATION_MODELS[value])
-        finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
-        requirement = self.purchase_requirement
-        if requirement is not None and requirement.min_spend_amount is not None:
-            _set(self, "min_spend_amount", requirement.min_spend_amount)
+        _amounts(self)
+
+
+def _amounts(reward: AdReward) -> None:
+    finite(reward.reward_amount, reward.max_reward_amount, reward.min_spend_amount)
+    requirement = reward.purchase_requirement
+    if requirement is not None and requirement.min_spend_amount is not None:
+        _set(reward, "min_spend_amount", requirement.min_spend_amount)
 
 
 class Ad(Part, frozen=True):
@@ -321,10 +331,67 @@ class _WireAds(Ads, frozen=True):
 _ADS = msgspec.json.Decoder(_WireAds, strict=False, float_hook=Decimal)
 
 
+# The usual answer read with less Python: its enum values all known, its timestamps all with a
+# zone, no warning to give. There the enums are typed, so msgspec finds their members itself,
+# and nothing is logged; any other answer is refused here (a ValueError in ``__post_init__``)
+# and read again by the rules above, which decide what is kept, refused and logged. Such an
+# answer (an enum value newer than us) costs a second, whole decode.
+
+
+class _PlainReward(AdReward, frozen=True):
+    reward_type: RewardType | None = None
+    activation_model: ActivationModel | None = None
+
+    def __post_init__(self) -> None:
+        _amounts(self)
+
+
+class _PlainAd(_WireAd, frozen=True):
+    ad_type: AdType | None = None
+    reward: _PlainReward | None = None
+    activation_state: AdActivationState | None = None
+    visibility_state: AdVisibilityState | None = None
+    redemption_state: AdRedemptionState | None = None
+
+    def __post_init__(self) -> None:
+        if (sent := self.start_date) is not None:
+            _set(self, "start_date", zoned_timestamp(sent))
+        if (sent := self.end_date) is not None:
+            _set(self, "end_date", zoned_timestamp(sent))
+        if (sent := self.activation_date) is not None:
+            _set(self, "activation_date", zoned_timestamp(sent))
+
+
+class _PlainAds(_WireAds, frozen=True):
+    ads: dict[str, _PlainAd] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        # what ``Ads`` warns about, refused: with them the rules above read it
+        ads, rankings, categories = self.ads, self.rankings, self.categories
+        if ads is None or rankings is None or categories is None or "" in ads:
+            raise ValueError("not a plain answer")
+        if "" in categories or "" in (self.store_locations or ()):
+            raise ValueError("not a plain answer")
+        for key, ad in ads.items():
+            if ad.ad_id_hint is not None and ad.ad_id_hint != key:
+                raise ValueError("not a plain answer")
+            _set(ad, "ad_id", key)
+        for ids in rankings.values():
+            if not set(map(type, ids)) <= _TEXT or not all(map(ads.__contains__, ids)):
+                raise ValueError("not a plain answer")
+        _set(self, "rankings", {name: tuple(ids) for name, ids in rankings.items()})
+
+
+_PLAIN_ADS = msgspec.json.Decoder(_PlainAds, strict=False, float_hook=Decimal)
+
+
 def read_ads(content: bytes | str) -> Ads:
     """A getAds answer from its JSON text; raises ``msgspec.DecodeError`` (its subclass
     ``msgspec.ValidationError`` for a wrong shape)."""
-    return _ADS.decode(content)
+    try:
+        return _PLAIN_ADS.decode(content)
+    except msgspec.DecodeError:
+        return _ADS.decode(content)
 
 
 _AD_MAP = msgspec.json.Decoder(dict[str, _WireAd], strict=False, float_hook=Decimal)
