@@ -300,10 +300,10 @@ class Offer:
         cls, ad: Ad, category: OfferCategory | None, rank: int | None, channel: Channel
     ) -> Offer:
         # Strawberry types are dataclasses with keyword-only __init__s. For the ~55 offers of a
-        # home screen, each with a reward, a category and a copy, those
-        # calls cost three to four times the stores they make (callgrind), so the offer builders
-        # store every field on a new instance themselves (test_offers_are_built_with_every_field
-        # checks that none is left out).
+        # home screen, each with a reward, a category and a copy, those calls cost three to four
+        # times the stores they make (callgrind), so the offer builders store every field on a
+        # new instance themselves (test_offers_are_built_with_every_field checks that none is
+        # left out).
         assets = ad.assets
         built = cls.__new__(cls)
         built.id = strawberry.ID(ad.ad_id)
