@@ -34,17 +34,17 @@ from strawberry.types.unset import UNSET
 
 from gateway.context import Context
 from gateway.upstreams.cardlytics.models import (
+    Ad,
     AdCopy,
     AdReward,
     Ads,
     AdsQuery,
     CategoryGroup,
     Channel,
-    ImageSize,
+    ImageVariants,
     PurchaseRequirement,
     Section,
 )
-from gateway.upstreams.cardlytics.models import Image as AdImage
 from gateway.upstreams.errors import UpstreamError
 from resolvers.offers import (
     DEFAULT_CHANNEL,
@@ -56,7 +56,6 @@ from resolvers.offers import (
     ads_query,
     load_ads,
     load_offer_view,
-    offer_views,
     perform_offer_action,
     record_enrollment,
     record_offer_events,
@@ -262,7 +261,6 @@ class OfferCategory:
 
 @strawberry.type(description="A cash-back offer (a Cardlytics ad), as the viewer sees it now.")
 class Offer:
-    view: strawberry.Private[OfferView]
     id: strawberry.ID = strawberry.field(description="The Cardlytics adId.")
     merchant_name: str
     type: OfferType | None
@@ -282,7 +280,9 @@ class Offer:
     rank: int | None = strawberry.field(
         description="1-based position in the viewer's ranking of all offers."
     )
-    logo: Logo | None
+    # The answer's own part: a Logo's fields and its images' are its attributes, so no Logo or
+    # Image is built per offer (each cost an object, its dict and five stores).
+    logo: ImageVariants | None = strawberry.field(graphql_type=Logo | None)
     copy: OfferCopy | None
     serve_token: str | None = strawberry.field(
         description="Cardlytics' token for this serving; the gateway sends it with offer events."
@@ -292,14 +292,20 @@ class Offer:
 
     @classmethod
     def from_view(cls, view: OfferView) -> Offer:
+        category = _category(view.category) if view.category is not None else None
+        return cls.of(view.ad, category, view.rank, view.channel)
+
+    @classmethod
+    def of(
+        cls, ad: Ad, category: OfferCategory | None, rank: int | None, channel: Channel
+    ) -> Offer:
         # Strawberry types are dataclasses with keyword-only __init__s. For the ~55 offers of a
-        # home screen, each with a reward, a category, a copy and a logo of two images, those
-        # calls cost three to four times the stores they make (callgrind), so the offer builders
-        # store every field on a new instance themselves (test_offers_are_built_with_every_field
-        # checks that none is left out).
-        ad, category, assets = view.ad, view.category, view.ad.assets
+        # home screen, each with a reward, a category and a copy, those calls cost three to four
+        # times the stores they make (callgrind), so the offer builders store every field on a
+        # new instance themselves (test_offers_are_built_with_every_field checks that none is
+        # left out).
+        assets = ad.assets
         built = cls.__new__(cls)
-        built.view = view
         built.id = strawberry.ID(ad.ad_id)
         built.merchant_name = ad.merchant_name
         built.type = _OFFER_TYPES[ad.ad_type]
@@ -311,15 +317,15 @@ class Offer:
         built.end_date = ad.end_date
         built.activation_date = ad.activation_date
         built.sections = list(ad.sections)
-        built.category = _category(category) if category else None
-        built.rank = view.rank
-        built.logo = _logo(assets.logo) if assets is not None and assets.logo is not None else None
+        built.category = category
+        built.rank = rank
+        built.logo = assets.logo.value if assets is not None and assets.logo is not None else None
         built.copy = (
             _copy(assets.ad_copy) if assets is not None and assets.ad_copy is not None else None
         )
         built.serve_token = ad.ad_serve_token
         built.is_affiliate_marketing = ad.is_affiliate_marketing
-        built.channel = view.channel
+        built.channel = channel
         return built
 
 
@@ -335,23 +341,6 @@ def _category(category: CategoryGroup) -> OfferCategory:
     built = OfferCategory.__new__(OfferCategory)
     built.id = strawberry.ID(category.id)
     built.name = category.name
-    return built
-
-
-def _logo(logo: AdImage) -> Logo:
-    built = Logo.__new__(Logo)
-    built.small = _image(logo.value.small)
-    built.large = _image(logo.value.large)
-    return built
-
-
-def _image(size: ImageSize | None) -> Image | None:
-    if size is None:
-        return None
-    built = Image.__new__(Image)
-    built.url = size.url
-    built.width = size.width
-    built.height = size.height
     return built
 
 
@@ -512,7 +501,24 @@ class _Ranked:
 
     @classmethod
     def of(cls, ads: Ads, channel: Channel) -> _Ranked:
-        offers = {ad_id: Offer.from_view(v) for ad_id, v in offer_views(ads, channel).items()}
+        # Each ad any ranking lists, once, in the order the rankings first list them, with its
+        # rank in "all" (the first position of each id: zipped from the end, so that the first
+        # one is written last); offers of one category share its OfferCategory.
+        ranked = ads.rankings.get("all", ())
+        ranks = dict(zip(reversed(ranked), range(len(ranked), 0, -1), strict=True))
+        every, groups = ads.ads, ads.categories
+        categories: dict[str, OfferCategory] = {}
+        offers: dict[str, Offer] = {}
+        for ids in ads.rankings.values():
+            for ad_id in ids:
+                if ad_id in offers:
+                    continue
+                category = None
+                if (group := groups.get(ad_id)) is not None:
+                    category = categories.get(group.id)
+                    if category is None or category.name != group.name:
+                        category = categories[group.id] = _category(group)
+                offers[ad_id] = Offer.of(every[ad_id], category, ranks.get(ad_id), channel)
         rankings = {name: [offers[ad_id] for ad_id in ids] for name, ids in ads.rankings.items()}
         return cls(ads, rankings)
 
@@ -615,7 +621,7 @@ async def _categories(info: Info, filter: OfferFilter | None = None) -> list[Cat
     offers, _ = await _ranked(info, filter)
     grouped: dict[str, Category] = {}
     for offer in offers:  # ranking order, so each category lists its best offers first
-        category = offer.view.category
+        category = offer.category
         if category is None:
             continue
         entry = grouped.get(category.id)

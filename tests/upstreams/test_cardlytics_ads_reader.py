@@ -38,6 +38,7 @@ from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
 from gateway.upstreams.cardlytics.models import AdRedemptions, read_ads, structs
+from gateway.upstreams.cardlytics.models.ads import _PlainAds
 from gateway.upstreams.cardlytics.models.base import (
     Id,
     Timestamp,
@@ -333,6 +334,9 @@ WRONG: tuple[Any, ...] = (
 
 
 SEED_PATHS = list(paths(SEED))
+# The seed ranks an ad it does not return (a warning): this one is what ``read_ads`` reads its
+# faster way (``_PlainAds``) until a mutation makes it odd, so that way is compared too.
+PLAIN_SEED = SEED | {"rankings": {"all": [AD_ID]}}
 
 
 def _ad(**fields: Any) -> dict[str, Any]:
@@ -566,6 +570,17 @@ def test_each_field_removed_null_or_of_a_wrong_type_reads_alike(path: tuple[Any,
         assert_read_alike(mutated(SEED, path, value))
 
 
+@pytest.mark.parametrize("path", list(paths(PLAIN_SEED)), ids=lambda path: ".".join(map(str, path)))
+def test_each_field_of_a_plain_answer_removed_null_or_of_a_wrong_type_reads_alike(
+    path: tuple[Any, ...],
+) -> None:
+    assert isinstance(read_ads(JSON.encode(PLAIN_SEED)), _PlainAds)
+    for value in (REMOVE, None, *WRONG):
+        if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+            continue
+        assert_read_alike(mutated(PLAIN_SEED, path, value))
+
+
 @pytest.fixture(scope="module")
 def sandbox_answers(shared_sandbox: Sandbox) -> list[bytes]:
     """getAds answers of the simulator: several customers, each filter the gateway sends."""
@@ -587,16 +602,24 @@ def test_sandbox_answers_read_alike(sandbox_answers: list[bytes]) -> None:
         assert old[0]["ads"]  # a real answer, not two rejections
 
 
+def test_sandbox_answers_are_read_the_plain_way(sandbox_answers: list[bytes]) -> None:
+    # the faster reading, which the usual answer must not miss (a miss costs a second decode)
+    for answer in sandbox_answers:
+        assert isinstance(read_ads(answer), _PlainAds)
+
+
 def test_sandbox_ads_mutated_field_by_field_read_alike(sandbox_answers: list[bytes]) -> None:
     # the richest answer's first ads, each field of them mutated as the seed's are
     answer = json.loads(max(sandbox_answers, key=len), parse_float=Decimal)
     first = dict(list(answer["ads"].items())[:3])
     answer = answer | {"ads": first}
-    for path in paths(first):
-        for value in (REMOVE, None, *WRONG):
-            if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
-                continue
-            assert_read_alike(mutated(answer, ("ads", *path), value))
+    # ranking only those (read the plain way, _PlainAds) and all the others (the warning's way)
+    for rankings in ({"all": list(first)}, answer["rankings"]):
+        for path in paths(first):
+            for value in (REMOVE, None, *WRONG):
+                if (value is REMOVE and isinstance(path[-1], int)) or _documented(path, value):
+                    continue
+                assert_read_alike(mutated(answer | {"rankings": rankings}, ("ads", *path), value))
 
 
 # --- the redemptions answer's ads ---------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 from pydantic import ConfigDict, Field, field_validator
 
-from gateway.upstreams.cardlytics.models.base import Id, WireModel, open_member
+from gateway.upstreams.cardlytics.models.base import Id, OpenMembers, WireModel
 from gateway.upstreams.cardlytics.models.enums import (
     ActivationModel,
     AdActivationState,
@@ -23,7 +23,13 @@ from gateway.upstreams.cardlytics.models.enums import (
     RewardType,
     Section,
 )
-from gateway.upstreams.cardlytics.models.structs import Part, finite, wire_id, wire_timestamp
+from gateway.upstreams.cardlytics.models.structs import (
+    NOT_FINITE,
+    Part,
+    wire_id,
+    wire_timestamp,
+    zoned_timestamp,
+)
 
 __all__ = [
     "Ad",
@@ -35,6 +41,7 @@ __all__ = [
     "CategoryGroup",
     "Image",
     "ImageSize",
+    "ImageVariants",
     "PurchaseRequirement",
     "StoreLocation",
     "convert_ads",
@@ -47,6 +54,14 @@ logger = logging.getLogger("gateway.upstreams.cardlytics")
 _set = msgspec.structs.force_setattr
 
 MAX_INT32 = 2**31 - 1
+
+# open enums: ``map[text]`` is the member, or the text itself (logged) when it is not one
+_AD_TYPES = OpenMembers(AdType)
+_ACTIVATION_STATES = OpenMembers(AdActivationState)
+_VISIBILITY_STATES = OpenMembers(AdVisibilityState)
+_REDEMPTION_STATES = OpenMembers(AdRedemptionState)
+_REWARD_TYPES = OpenMembers(RewardType)
+_ACTIVATION_MODELS = OpenMembers(ActivationModel)
 
 
 class AdsQuery(WireModel):
@@ -132,11 +147,12 @@ class PurchaseRequirement(Part, frozen=True):
     merchant_url_link_click_required: bool | None = None
 
     def __post_init__(self) -> None:
-        finite(self.min_spend_amount)
+        if (amount := self.min_spend_amount) is not None and not amount.is_finite():
+            raise ValueError(NOT_FINITE)  # ``finite``, spelt out
 
 
 class AdReward(Part, frozen=True):
-    # open enums (``open_member``): the member when known, else the text
+    # open enums (``OpenMembers``): the member when known, else the text
     reward_type: str | None = None
     # a percentage for PERCENT_AMOUNT_PURCHASE, money for FIXED_AMOUNT_PURCHASE
     reward_amount: Decimal | None = None
@@ -150,13 +166,20 @@ class AdReward(Part, frozen=True):
     def __post_init__(self) -> None:
         # unrolled, as in ``Ad``: fifty-odd of each per answer
         if (value := self.reward_type) is not None:
-            _set(self, "reward_type", open_member(RewardType, value))
+            _set(self, "reward_type", _REWARD_TYPES[value])
         if (value := self.activation_model) is not None:
-            _set(self, "activation_model", open_member(ActivationModel, value))
-        finite(self.reward_amount, self.max_reward_amount, self.min_spend_amount)
-        requirement = self.purchase_requirement
-        if requirement is not None and requirement.min_spend_amount is not None:
-            _set(self, "min_spend_amount", requirement.min_spend_amount)
+            _set(self, "activation_model", _ACTIVATION_MODELS[value])
+        _amounts(self)
+
+
+def _amounts(reward: AdReward) -> None:
+    # ``finite`` spelt out: a call per reward costs more than its checks
+    for amount in (reward.reward_amount, reward.max_reward_amount, reward.min_spend_amount):
+        if amount is not None and not amount.is_finite():
+            raise ValueError(NOT_FINITE)
+    requirement = reward.purchase_requirement
+    if requirement is not None and requirement.min_spend_amount is not None:
+        _set(reward, "min_spend_amount", requirement.min_spend_amount)
 
 
 class Ad(Part, frozen=True):
@@ -165,7 +188,7 @@ class Ad(Part, frozen=True):
     # the wire name is one no answer has, so that only the key sets it
     ad_id: str = msgspec.field(default="", name="(ads map key)")
     ad_id_hint: Any = msgspec.field(default=None, name="adId")
-    # open enums (``open_member``): the member when known, else the text
+    # open enums (``OpenMembers``): the member when known, else the text
     ad_type: str | None = None
     # absent on ads that can no longer be acted on (e.g. in the redemptions list)
     ad_serve_token: str | None = None
@@ -184,13 +207,13 @@ class Ad(Part, frozen=True):
         # Each field spelt out: a loop over (name, enum) pairs with getattr cost more than the
         # lookups themselves, for every ad of every answer.
         if (value := self.ad_type) is not None:
-            _set(self, "ad_type", open_member(AdType, value))
+            _set(self, "ad_type", _AD_TYPES[value])
         if (value := self.activation_state) is not None:
-            _set(self, "activation_state", open_member(AdActivationState, value))
+            _set(self, "activation_state", _ACTIVATION_STATES[value])
         if (value := self.visibility_state) is not None:
-            _set(self, "visibility_state", open_member(AdVisibilityState, value))
+            _set(self, "visibility_state", _VISIBILITY_STATES[value])
         if (value := self.redemption_state) is not None:
-            _set(self, "redemption_state", open_member(AdRedemptionState, value))
+            _set(self, "redemption_state", _REDEMPTION_STATES[value])
         # as sent until here (``_WireAd``)
         if (sent := self.start_date) is not None:
             _set(self, "start_date", wire_timestamp(sent))
@@ -214,7 +237,8 @@ class CategoryGroup(Part, frozen=True):
     subcategories: tuple[CategoryGroup, ...] = ()
 
     def __post_init__(self) -> None:
-        _set(self, "id", wire_id(self.id))
+        if (value := self.id).__class__ is not str or not value:  # nearly always a text: as is
+            _set(self, "id", wire_id(value))
 
 
 class Address(Part, frozen=True):
@@ -238,7 +262,8 @@ class StoreLocation(Part, frozen=True):
 def _keyed_ads(ads: dict[str, Ad]) -> dict[str, Ad]:
     """Give each ad its map key as ``ad_id``, warning when an inner ``adId`` disagrees."""
     for key, ad in ads.items():
-        wire_id(key)
+        if not key:  # a decoded key is a text: only an empty one is no id
+            wire_id(key)
         hint = ad.ad_id_hint
         if hint is not None and hint != key and not _same_id(hint, key):
             logger.warning(
@@ -255,16 +280,20 @@ def _same_id(hint: Any, key: str) -> bool:
         return False
 
 
+_TEXT = {str}
+
+
 def _ranked_ids_present(name: str, ids: Sequence[Any], ads: dict[str, Ad]) -> tuple[str, ...]:
-    texts = [wire_id(i) for i in ids]
+    # nearly always non-empty texts, which wire_id keeps as they are
+    texts = ids if set(map(type, ids)) <= _TEXT and "" not in ids else [wire_id(i) for i in ids]
+    if all(map(ads.__contains__, texts)):
+        return tuple(texts)
     missing = [text for text in texts if text not in ads]
-    if missing:
-        logger.warning(
-            "cardlytics ranking lists ads it did not return; skipped",
-            extra={"ranking": name, "missing_ad_ids": missing[:20]},
-        )
-        return tuple(text for text in texts if text in ads)
-    return tuple(texts)
+    logger.warning(
+        "cardlytics ranking lists ads it did not return; skipped",
+        extra={"ranking": name, "missing_ad_ids": missing[:20]},
+    )
+    return tuple(text for text in texts if text in ads)
 
 
 class Ads(Part, frozen=True):
@@ -283,8 +312,9 @@ class Ads(Part, frozen=True):
         rankings = {
             name: _ranked_ids_present(name, ids, ads) for name, ids in (self.rankings or {}).items()
         }
-        for key in (*(self.categories or ()), *(self.store_locations or ())):
-            wire_id(key)
+        # decoded keys are texts: only an empty one is no id
+        if "" in (self.categories or ()) or "" in (self.store_locations or ()):
+            wire_id("")  # raises, as for any empty id
         _set(self, "ads", ads)
         _set(self, "rankings", rankings)
         _set(self, "categories", self.categories or {})
@@ -305,10 +335,67 @@ class _WireAds(Ads, frozen=True):
 _ADS = msgspec.json.Decoder(_WireAds, strict=False, float_hook=Decimal)
 
 
+# The usual answer read with less Python: its enum values all known, its timestamps all with a
+# zone, no warning to give. There the enums are typed, so msgspec finds their members itself,
+# and nothing is logged; any other answer is refused here (a ValueError in ``__post_init__``)
+# and read again by the rules above, which decide what is kept, refused and logged. Such an
+# answer (an enum value newer than us) costs a second, whole decode.
+
+
+class _PlainReward(AdReward, frozen=True):
+    reward_type: RewardType | None = None
+    activation_model: ActivationModel | None = None
+
+    def __post_init__(self) -> None:
+        _amounts(self)
+
+
+class _PlainAd(_WireAd, frozen=True):
+    ad_type: AdType | None = None
+    reward: _PlainReward | None = None
+    activation_state: AdActivationState | None = None
+    visibility_state: AdVisibilityState | None = None
+    redemption_state: AdRedemptionState | None = None
+
+    def __post_init__(self) -> None:
+        if (sent := self.start_date) is not None:
+            _set(self, "start_date", zoned_timestamp(sent))
+        if (sent := self.end_date) is not None:
+            _set(self, "end_date", zoned_timestamp(sent))
+        if (sent := self.activation_date) is not None:
+            _set(self, "activation_date", zoned_timestamp(sent))
+
+
+class _PlainAds(_WireAds, frozen=True):
+    ads: dict[str, _PlainAd] | None = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        # what ``Ads`` warns about, refused: with them the rules above read it
+        ads, rankings, categories = self.ads, self.rankings, self.categories
+        if ads is None or rankings is None or categories is None or "" in ads:
+            raise ValueError("not a plain answer")
+        if "" in categories or "" in (self.store_locations or ()):
+            raise ValueError("not a plain answer")
+        for key, ad in ads.items():
+            if ad.ad_id_hint is not None and ad.ad_id_hint != key:
+                raise ValueError("not a plain answer")
+            _set(ad, "ad_id", key)
+        for ids in rankings.values():
+            if not set(map(type, ids)) <= _TEXT or not all(map(ads.__contains__, ids)):
+                raise ValueError("not a plain answer")
+        _set(self, "rankings", {name: tuple(ids) for name, ids in rankings.items()})
+
+
+_PLAIN_ADS = msgspec.json.Decoder(_PlainAds, strict=False, float_hook=Decimal)
+
+
 def read_ads(content: bytes | str) -> Ads:
     """A getAds answer from its JSON text; raises ``msgspec.DecodeError`` (its subclass
     ``msgspec.ValidationError`` for a wrong shape)."""
-    return _ADS.decode(content)
+    try:
+        return _PLAIN_ADS.decode(content)
+    except msgspec.DecodeError:
+        return _ADS.decode(content)
 
 
 _AD_MAP = msgspec.json.Decoder(dict[str, _WireAd], strict=False, float_hook=Decimal)

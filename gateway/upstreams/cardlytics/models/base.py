@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -25,17 +25,15 @@ __all__ = [
     "Accepted",
     "Id",
     "Money",
+    "OpenMembers",
     "Timestamp",
     "WireModel",
     "id_text",
     "none_as_empty",
-    "open_member",
     "warn_unknown",
 ]
 
 logger = logging.getLogger("gateway.upstreams.cardlytics")
-
-E = TypeVar("E", bound=StrEnum)
 
 
 class WireModel(BaseModel):
@@ -106,14 +104,18 @@ def warn_unknown(enum: type[StrEnum]) -> AfterValidator:
     return AfterValidator(check)
 
 
-def open_member(enum: type[E], value: str) -> E | str:
-    """The member of an open enum for ``value``, else ``value`` itself, logged."""
-    # called for each enum field of every ad of every getAds answer: one lookup, no more calls
-    member = enum._value2member_map_.get(value)
-    if member is None:
-        _warn_unknown(enum, value)
+class OpenMembers(dict[str, Any]):
+    """An open enum's members by their text: ``members[value]`` is the member for a known
+    value, else ``value`` itself, logged. One dict subscript for the known ones, where a call
+    costs several times more: six per ad of every getAds answer."""
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__(enum._value2member_map_)
+        self.enum = enum
+
+    def __missing__(self, value: str) -> str:
+        _warn_unknown(self.enum, value)
         return value
-    return member  # type: ignore[return-value]  # a member of ``enum``, which is E
 
 
 def _warn_unknown(enum: type[StrEnum], value: Any) -> None:
