@@ -52,6 +52,7 @@ from schema.limits import QueryLimits
 __all__ = ["create_app"]
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_JSON_CONTENT_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
@@ -237,6 +238,11 @@ class LiveRouter(GatewayGraphQLRouter):
         # the context and root value, and the request, response and background tasks merged into
         # the context) cost more per request than the rest of a small query's HTTP handling.
         self.routes[:] = [route for route in self.routes if not _is_post(route)]
+        # Strawberry's view works out per request what cannot change here: no streaming transport
+        # (none of the protocols has one) and no incremental delivery.
+        self._plain_answers = not self.schema.config.enable_experimental_incremental_execution and (
+            not any(p in self.stream_transport_classes_by_protocol for p in self.protocols)
+        )
 
     async def handle_post(self, request: Request) -> Response:
         """Strawberry's ``handle_http_post``, with the context built here instead of by FastAPI
@@ -250,12 +256,45 @@ class LiveRouter(GatewayGraphQLRouter):
         context.request, context.response, context.background_tasks = request, response, tasks
         self.temporal_response = response
         try:
-            answer: Response = await self.run(request=request, context=context, root_value=None)
+            answer = await self._answer(request, context, response)
         except HTTPException as error:
             return PlainTextResponse(error.reason, status_code=error.status_code)
         if answer.background is None:
             answer.background = tasks
         return answer
+
+    async def _answer(self, request: Request, context: Context, sub_response: Response) -> Response:
+        """``self.run`` for the common request, a JSON object with a string query; every other
+        one goes to ``self.run`` itself."""
+        data = await self._plain_request_data(request) if self._plain_answers else None
+        if data is None:
+            answer: Response = await self.run(request=request, context=context, root_value=None)
+            return answer
+        adapter = self.request_adapter_class(request)
+        result = await self.execute_single(request, adapter, sub_response, context, None, data)
+        response_data = await self.process_result(request=request, result=result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    async def _plain_request_data(self, request: Request) -> GraphQLRequestData | None:
+        # Strawberry's parse_http_body on the content types whose parse is known; a JSON error
+        # is the same 400 either way.
+        if request.headers.get("content-type") not in _JSON_CONTENT_TYPES:
+            return None
+        data = self.parse_json(await request.body())
+        if type(data) is not dict:
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        extensions = data.get("extensions")
+        if (
+            type(query) is not str
+            or (variables is not None and type(variables) is not dict)
+            or (extensions is not None and type(extensions) is not dict)
+        ):
+            return None
+        operation_name = data.get("operationName")
+        return GraphQLRequestData(query, variables, operation_name, extensions, protocol="http")
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
