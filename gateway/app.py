@@ -53,6 +53,7 @@ __all__ = ["create_app"]
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _JSON_CONTENT_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
+_NOT_A_REQUEST = "The request body must be a JSON object: a GraphQL request, or a list of them"
 _POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50)
 
 
@@ -276,6 +277,16 @@ class LiveRouter(GatewayGraphQLRouter):
         if result.errors:
             self._handle_errors(result.errors, response_data)
         return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        try:
+            return await super().parse_http_body(request)
+        except AttributeError as error:
+            # Strawberry reads a JSON body that is no object (a string, a number, null) with
+            # ``.get`` and fails: a 500 for the client's mistake. A 400 that says what is wrong.
+            if error.name != "get" or isinstance(error.obj, dict):
+                raise
+            raise HTTPException(400, _NOT_A_REQUEST) from None
 
     async def _plain_request_data(self, request: Request) -> GraphQLRequestData | None:
         # Strawberry's parse_http_body on the content types whose parse is known; a JSON error

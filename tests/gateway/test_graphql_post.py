@@ -138,16 +138,15 @@ def test_a_streaming_accept_header_changes_nothing(gateway: Gateway) -> None:
         _answered(response, 200, JSON, ANONYMOUS)
 
 
-@pytest.mark.parametrize("body", ['"x"', "null", "3"])
-def test_a_json_body_that_is_no_object_is_a_500_without_request_id(
-    gateway: Gateway, body: str
+@pytest.mark.parametrize("body", ['"x"', "null", "3", "true"])
+@pytest.mark.parametrize("content_type", [JSON, "application/json; charset=ascii"])
+def test_a_json_body_that_is_no_object_is_a_400(
+    gateway: Gateway, body: str, content_type: str
 ) -> None:
-    # Strawberry's view fails on it (AttributeError): the server-error middleware's answer, from
-    # outside the request id's middleware (uvicorn logs the exception).
-    response = _post(gateway, body, JSON)
-    assert response.status_code == 500
-    assert _headers(response) == [("content-length", "21"), ("content-type", TEXT)]
-    assert response.content == b"Internal Server Error"
+    # Strawberry's view failed on it with a 500 (AttributeError): the client's mistake, said so.
+    response = _post(gateway, body, content_type)
+    reason = b"The request body must be a JSON object: a GraphQL request, or a list of them"
+    _answered(response, 400, TEXT, reason)
 
 
 @pytest.mark.parametrize(
