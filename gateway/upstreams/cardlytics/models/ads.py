@@ -24,8 +24,8 @@ from gateway.upstreams.cardlytics.models.enums import (
     Section,
 )
 from gateway.upstreams.cardlytics.models.structs import (
-    NOT_FINITE,
     Part,
+    finite,
     wire_id,
     wire_timestamp,
     zoned_timestamp,
@@ -147,8 +147,7 @@ class PurchaseRequirement(Part, frozen=True):
     merchant_url_link_click_required: bool | None = None
 
     def __post_init__(self) -> None:
-        if (amount := self.min_spend_amount) is not None and not amount.is_finite():
-            raise ValueError(NOT_FINITE)  # ``finite``, spelt out
+        finite(self.min_spend_amount)
 
 
 class AdReward(Part, frozen=True):
@@ -173,10 +172,7 @@ class AdReward(Part, frozen=True):
 
 
 def _amounts(reward: AdReward) -> None:
-    # ``finite`` spelt out: a call per reward costs more than its checks
-    for amount in (reward.reward_amount, reward.max_reward_amount, reward.min_spend_amount):
-        if amount is not None and not amount.is_finite():
-            raise ValueError(NOT_FINITE)
+    finite(reward.reward_amount, reward.max_reward_amount, reward.min_spend_amount)
     requirement = reward.purchase_requirement
     if requirement is not None and requirement.min_spend_amount is not None:
         _set(reward, "min_spend_amount", requirement.min_spend_amount)

@@ -19,7 +19,6 @@ from pydantic import ValidationError as PydanticValidationError
 from gateway.upstreams.cardlytics.models.base import Timestamp, id_text
 
 __all__ = [
-    "NOT_FINITE",
     "TIMESTAMPS_KEPT",
     "Part",
     "finite",
@@ -83,14 +82,11 @@ def zoned_timestamp(value: Any) -> datetime:
     return read
 
 
-NOT_FINITE = "an amount must be a finite number"
-
-
 def finite(*amounts: Decimal | None) -> None:
     # as pydantic's Decimal: NaN and infinities (which msgspec reads from strings) are no money
     for amount in amounts:
         if amount is not None and not amount.is_finite():
-            raise ValueError(NOT_FINITE)
+            raise ValueError("an amount must be a finite number")
 
 
 def wire_id(value: Any) -> str:
