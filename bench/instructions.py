@@ -36,6 +36,7 @@ from bench.__main__ import (
     start_sandbox,
     upstream_env,
 )
+from bench.driver import answer_error
 from bench.operations import OPERATIONS, Operation, load_fixture
 from bench.processes import Process
 from bench.report import RESULTS_DIR, machine_facts
@@ -121,8 +122,9 @@ def _count(
                 content=body["body"],
                 headers={**body["headers"], "Content-Type": "application/json"},
             )
-            if answer.status_code != 200 or b'"errors"' in answer.content:
-                raise RuntimeError(f"{op.name} on the {target.name}: {answer.text[:300]}")
+            graphql = target.name == "gateway"
+            if (why := answer_error(answer.status_code, answer.content, graphql)) is not None:
+                raise RuntimeError(f"{op.name} on the {target.name}: {why}")
 
         for index in range(args.warmup):
             send(index)

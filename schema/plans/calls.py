@@ -6,9 +6,9 @@ GraphQL name, type and kind of conversion (``get_arguments``, ``convert_argument
 parameters take the parent and the info; and an async resolver gets a coroutine of its own
 around the resolver's. For a field with no field extension (permission classes are one), no
 exception handler and a plain Python resolver, ``Call`` does what those layers do, with that
-worked out once: the same ``Info``, the same converted arguments (an input type's ``from_input``
-hook called as ``convert_argument`` calls it, anything but scalars, enums and lists of them
-through ``convert_argument`` itself), the same parameters, and a coroutine of its own only where
+worked out once: the same ``Info``, the same converted arguments (``schema.plans.inputs``:
+``convert_argument`` with each argument type taken apart once), the same parameters, and a
+coroutine of its own only where
 converting runs code (so that it runs when Strawberry's would, once awaited: the same order, an
 error at the same point). Any other field, or one whose resolve function is no longer
 Strawberry's (a test's stand-in), is called through that function.
@@ -21,21 +21,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphql import GraphQLField, GraphQLResolveInfo
-from strawberry.types.arguments import (
-    InputContext,
-    StrawberryArgument,
-    _is_leaf_type,
-    _is_optional_leaf_type,
-    convert_argument,
-)
-from strawberry.types.base import (
-    StrawberryList,
-    StrawberryMaybe,
-    StrawberryObjectDefinition,
-    StrawberryOptional,
-)
+from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.field import StrawberryField
-from strawberry.types.unset import UNSET
+
+from schema.plans.inputs import Converter, converter, runs_code
 
 __all__ = ["Call", "direct_call"]
 
@@ -44,10 +33,6 @@ _WRAPPERS = {
     "GraphQLCoreConverter.from_resolver.<locals>._async_resolver": True,
     "GraphQLCoreConverter.from_resolver.<locals>._resolver": False,
 }
-
-# How an argument's value is converted: as it is, a list copied, by its input type's
-# ``from_input`` hook, or by Strawberry.
-_AS_IS, _COPIED, _BUILT, _CONVERTED = range(4)
 
 
 class Call:
@@ -83,41 +68,26 @@ class Call:
         # An async resolver whose arguments run code to convert (an input's hook, Strawberry's
         # conversion) gets them converted once awaited, as under Strawberry: in the same order
         # and, for an error, at the same point.
-        self.deferred = is_async and any(
-            kind in (_BUILT, _CONVERTED) for _, _, kind, _ in self.arguments
-        )
+        self.deferred = is_async and any(runs_code(convert) for _, _, convert in self.arguments)
 
-    def _argument(self, argument: StrawberryArgument) -> tuple[str, str, int, Any]:
+    def _argument(self, argument: StrawberryArgument) -> tuple[str, str, Converter]:
         name = self.config.name_converter.from_argument(argument)
         assert argument.python_name
-        argument_type = argument.type
-        kind = self._kind(argument_type)
-        if kind == _BUILT and isinstance(argument_type, StrawberryOptional):
-            argument_type = argument_type.of_type  # the input type, what its hook is given
-        return name, argument.python_name, kind, argument_type
+        return (
+            name,
+            argument.python_name,
+            converter(argument.type, self.scalar_registry, self.config),
+        )
 
-    def _kind(self, argument_type: Any) -> int:
-        """What ``convert_argument`` does with a value of ``argument_type``, when that is
-        nothing (a scalar or an enum), copying a list (of them) or calling an input type's
-        ``from_input``; else ``_CONVERTED``."""
-        from strawberry.relay.types import GlobalID
+    def installed(self) -> Callable[..., Any]:
+        """A resolve function for the GraphQL field itself (graphql-core's signature), which
+        this call then stands for."""
 
-        registry = self.scalar_registry
-        if isinstance(argument_type, StrawberryMaybe):
-            return _CONVERTED
-        if isinstance(argument_type, StrawberryOptional):
-            argument_type = argument_type.of_type
-        if _input_hook(argument_type) is not None:
-            return _BUILT
-        if isinstance(argument_type, StrawberryList):
-            item = argument_type.of_type
-            skip = (GlobalID,)
-            if _is_leaf_type(item, registry, skip) or _is_optional_leaf_type(item, registry, skip):
-                return _COPIED
-            return _CONVERTED
-        if argument_type is not GlobalID and _is_leaf_type(argument_type, registry):
-            return _AS_IS
-        return _CONVERTED
+        def resolve(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
+            return self(source, info, arguments)
+
+        self.resolve = resolve
+        return resolve
 
     def __call__(self, source: Any, info: GraphQLResolveInfo[Any], given: Mapping[str, Any]) -> Any:
         strawberry_info = self.info_class(_raw_info=info, _field=self.field)
@@ -151,39 +121,14 @@ class Call:
 
     def _converted(self, given: Mapping[str, Any], info: Any) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
-        for name, python_name, kind, argument_type in self.arguments:
-            if name not in given:
-                continue
-            value = given[name]
-            if kind == _CONVERTED:
-                kwargs[python_name] = convert_argument(
-                    value, argument_type, self.scalar_registry, self.config, info, path=(name,)
-                )
-            elif kind == _AS_IS or value is None or value is UNSET:
-                kwargs[python_name] = value
-            elif kind == _COPIED:
-                # graphql-core gives every request that omits a list the same default one
-                kwargs[python_name] = list(value)
-            elif (hook := _input_hook(argument_type)) is not None:
-                context = InputContext(info, self.config, self.scalar_registry, (name,))
-                kwargs[python_name] = hook(argument_type, value, context)
-            else:  # the hook was taken off since
-                kwargs[python_name] = convert_argument(
-                    value, argument_type, self.scalar_registry, self.config, info, path=(name,)
-                )
+        for name, python_name, convert in self.arguments:
+            if name in given:
+                kwargs[python_name] = convert(given[name], info, (name,))
         return kwargs
 
 
 async def _raising(error: Exception) -> Any:
     raise error
-
-
-def _input_hook(input_type: Any) -> Callable[[type, Mapping[str, Any], InputContext], Any] | None:
-    """An input type's ``from_input``, which ``convert_argument`` calls for its values."""
-    definition = getattr(input_type, "__strawberry_definition__", None)
-    if isinstance(definition, StrawberryObjectDefinition) and definition.is_input:
-        return definition.from_input
-    return None
 
 
 def direct_call(definition: GraphQLField, field: Any, strawberry_schema: Any) -> Call | None:

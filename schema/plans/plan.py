@@ -63,7 +63,7 @@ from schema.plans.run import (
     Run,
 )
 
-__all__ = ["KnownDocuments", "PlanExecutor"]
+__all__ = ["KnownDocuments", "PlanExecutor", "strawberry_field"]
 
 # Plans kept per known document: one per value of the variables its directives read.
 _MAX_PLANS = 256
@@ -299,15 +299,15 @@ class PlanExecutor(LeafExecutor):
             if definition is None:
                 continue  # graphql-core leaves it out of the answer too
             leaf = plain_leaf(definition) if not first.arguments else None
-            strawberry_field = _strawberry_field(definition)
+            source_field = strawberry_field(definition)
             if definition is TypeNameMetaFieldDef:
                 kind = TYPENAME
             elif leaf is not None:
                 kind = LEAF
             elif (
-                strawberry_field is not None
+                source_field is not None
                 and getattr(definition.resolve, "__name__", None) == "_get_basic_result"
-                and strawberry_field.is_basic_field
+                and source_field.is_basic_field
                 and not (definition.args or first.arguments)
             ):
                 kind = ATTRIBUTE
@@ -321,11 +321,11 @@ class PlanExecutor(LeafExecutor):
                 nodes=[d.node for d in details],
                 kind=kind,
                 leaf=leaf,
-                attribute=strawberry_field.python_name if strawberry_field else "",
-                read=strawberry_field.default_resolver if strawberry_field else getattr,
+                attribute=source_field.python_name if source_field else "",
+                read=source_field.default_resolver if source_field else getattr,
                 has_arguments=bool(definition.args or first.arguments),
                 call=(
-                    direct_call(definition, strawberry_field, self._strawberry_schema())
+                    direct_call(definition, source_field, self._strawberry_schema())
                     if kind == RESOLVER
                     else None
                 ),
@@ -361,7 +361,8 @@ def _name(operation: OperationDefinitionNode) -> str | None:
     return operation.name.value if operation.name else None
 
 
-def _strawberry_field(definition: GraphQLField) -> Any:
+def strawberry_field(definition: GraphQLField) -> Any:
+    """The Strawberry field a GraphQL field was built from, if any."""
     from strawberry.schema.schema_converter import GraphQLCoreConverter
     from strawberry.types.field import StrawberryField
 
