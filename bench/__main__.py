@@ -275,6 +275,7 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
 def _measure_node(node: Process, fixture: Fixture, sandbox: Sandbox, load: Load) -> Result:
     # sessions started now, before the warm-up: none in the timed window, as for the others
     bodies = node_reference.home_bodies(fixture, Settings(), sandbox.url)
+    load = node_reference.warmed(load)
     result = run_load("home", node, "/graphql", bodies, sandbox, load, graphql=True)
     print(
         f"  {'home':<20} {node.name:<13} {result.req_per_s:7.0f} req/s "
