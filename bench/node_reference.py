@@ -114,7 +114,9 @@ def log_summary(path: Path) -> str:
     logged = [line for line in text.splitlines() if line.strip() and " INF " not in line]
     if not logged:
         return f"{NAME} log: nothing at warn or above."
-    return f"{NAME} log: {len(logged)} lines at warn or above, e.g. {logged[0][:120]!r}"
+    # an entry spans lines: its level and time on the first, "message: ..." below
+    example = next((line.strip() for line in logged if "message:" in line), logged[0])
+    return f"{NAME} log: {len(logged)} lines at warn or above, e.g. {example[:120]}"
 
 
 @contextmanager

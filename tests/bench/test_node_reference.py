@@ -196,3 +196,19 @@ def test_a_failing_step_says_what_failed(tmp_path: Path, monkeypatch: pytest.Mon
     with pytest.raises(node_reference.NodeReferenceError, match="npm ci failed") as failed:
         node_reference.prepare("http://127.0.0.1:9/cardlytics")
     assert "404 no such package" in str(failed.value)
+
+
+def test_the_log_summary_reads_hive_gateways_colored_multiline_entries(tmp_path: Path) -> None:
+    # given a log with the start-up lines (INF) and one error entry, colored as Hive logs them
+    log = tmp_path / "node-gateway.log"
+    log.write_text(
+        "\x1b[90m2026-12-06T19:48:22.602Z\x1b[0m \x1b[32mINF\x1b[0m Starting Hive Gateway\n"
+        "\x1b[90m2026-12-06T20:01:15.404Z\x1b[0m \x1b[31mERR\x1b[0m \n"
+        '  message: "read ECONNRESET"\n'
+    )
+
+    summary = node_reference.log_summary(log)
+
+    assert summary == 'node-gateway log: 2 lines at warn or above, e.g. message: "read ECONNRESET"'
+    log.write_text(log.read_text().splitlines(keepends=True)[0])
+    assert node_reference.log_summary(log) == "node-gateway log: nothing at warn or above."
