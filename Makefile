@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean bench bench-instructions
+.PHONY: run test lint typecheck pytest schema schema-check sandbox lock clean bench bench-node bench-instructions
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,12 @@ pytest: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
+# The home screen against the Node gateway issue 5 compares us with (bench/node-reference: Hive
+# Gateway over GraphQL Mesh's OpenAPI source), in the same run; needs node and npm (npm ci on
+# first use). Prints only: a partial run does not overwrite the day's table.
+bench-node: $(DEV_STAMP)
+	$(BIN)/python -m bench --only home --node-reference --no-write
+
 # Instructions per request under callgrind (valgrind): the same count on a busy machine as on a
 # quiet one, so a change's effect shows in one run before and one after (README "Performance").
 bench-instructions: $(DEV_STAMP)
@@ -64,3 +70,4 @@ lock: | $(BIN)/python
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf bench/node-reference/node_modules bench/node-reference/supergraph.graphql

@@ -18,8 +18,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import profile, scenarios
-from bench.measure import Load, Result, Sandbox, run_operation
+from bench import node_reference, profile, scenarios
+from bench.measure import Load, Result, Sandbox, run_load, run_operation
 from bench.operations import OPERATIONS, Fixture, Operation, load_fixture
 from bench.processes import CPU_DRIVER, CPU_SERVER, Process, free_port, start
 from bench.report import (
@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="py-spy the gateway through each timed window: DIR/<operation>.txt and a summary",
+    )
+    parser.add_argument(
+        "--node-reference",
+        action="store_true",
+        help="also measure the Node gateway (bench/node-reference: Hive Gateway over GraphQL "
+        "Mesh's OpenAPI source) on the home screen; needs node and npm (npm ci on first use)",
     )
     parser.add_argument("--output", type=Path, help="results directory (default bench/results)")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -199,7 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Profiled with py-spy ({args.profile}): the gateway's figures "
             "include its sampling pauses."
         )
-    _run(args, load, extra, report)
+    try:
+        _run(args, load, extra, report)
+    except node_reference.NodeReferenceError as error:
+        print(f"bench: the Node reference: {error}", file=sys.stderr)
+        return 2
     report.checks[:0] = table_checks(report.results)
     report.notes += errors_seen(report.results)
     facts = machine_facts()
@@ -229,6 +239,12 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
         env = {**upstream_env(sandbox.url, work, args.reference_client), **extra}
         fixture = load_fixture(Settings(), sandbox.url, args.customers)
         sandbox.faults(args.faults)
+        node = None
+        if args.node_reference:
+            print("bench: installing and composing the Node reference", file=sys.stderr)
+            node_reference.prepare(f"{sandbox.url}/cardlytics")
+            node = stack.enter_context(node_reference.serve(work))
+            report.notes.append(node_reference.NOTE)
         print("bench: starting the gateway and the pass-through", file=sys.stderr)
         gateway = stack.enter_context(start_gateway(env, work))
         passthrough = stack.enter_context(start_passthrough(env, work))
@@ -236,6 +252,8 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
             report.results += measure_operation(
                 op, (gateway, passthrough), fixture, sandbox, load, args.faults, args.profile
             )
+            if node is not None and op.name == "home":
+                report.results.append(_measure_node(node, fixture, sandbox, load))
         sandbox.faults([])  # the scenarios set their own
         if not (args.quick or args.only or args.no_scenarios):
             home = next(r for r in report.results if (r.operation, r.target) == ("home", "gateway"))
@@ -250,6 +268,21 @@ def _run(args: argparse.Namespace, load: Load, extra: dict[str, str], report: Re
         report.notes += [
             log_summary(p.name, work / f"{p.name}.log") for p in (gateway, passthrough)
         ]
+        if node is not None:
+            report.notes.append(node_reference.log_summary(work / f"{node.name}.log"))
+
+
+def _measure_node(node: Process, fixture: Fixture, sandbox: Sandbox, load: Load) -> Result:
+    # sessions started now, before the warm-up: none in the timed window, as for the others
+    bodies = node_reference.home_bodies(fixture, Settings(), sandbox.url)
+    load = node_reference.warmed(load)
+    result = run_load("home", node, "/graphql", bodies, sandbox, load, graphql=True)
+    print(
+        f"  {'home':<20} {node.name:<13} {result.req_per_s:7.0f} req/s "
+        f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
+        file=sys.stderr,
+    )
+    return result
 
 
 def _scenarios(

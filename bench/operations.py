@@ -63,6 +63,8 @@ class Customer:
     activatable: list[str]
     # how many offers the home screen's filter gives them
     home_offers: int
+    # the hashed id the gateway sends upstream as x-source-customer-id (for the Node reference)
+    source_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ def load_fixture(settings: Settings, sandbox_url: str, customers: int) -> Fixtur
                         str(ad["adId"]) for ad in ads if ad.get("activationState") != "ACTIVATED"
                     ],
                     home_offers=len(home),
+                    source_id=hasher(subject),
                 )
             )
     return Fixture(found, token("bench-agent", Role.AGENT))

@@ -98,19 +98,24 @@ def start(
     log_dir: Path | None = None,
     under: Sequence[str] = (),
     ready_timeout_s: float = 60,
+    program: Sequence[str] = (sys.executable, "-m"),
+    cwd: Path | None = None,
 ) -> Iterator[Process]:
     """Run ``python -m <args>`` until the block ends; yields once ``ready_path`` answers 200.
-    ``under``: a command that runs it (valgrind, for ``bench.instructions``)."""
+    ``under``: a command that runs it (valgrind, for ``bench.instructions``); ``program``: what
+    runs ``args`` instead of ``python -m`` (``node``, for the Node reference). It must exec the
+    server itself, not a child: the CPU read is the started process's."""
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix="rg-bench-"))
     log = (log_dir / f"{name}.log").open("wb")
     pinning = taskset_prefix(cpu) if cpu is not None else []
-    command = [*pinning, *under, sys.executable, "-m", *args]
+    command = [*pinning, *under, *program, *args]
     started_at = time.perf_counter()
     popen = subprocess.Popen(
         command,
         env={**os.environ, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
+        cwd=cwd,
         # preexec_fn is safe here: servers are started while the bench runs no other thread
         preexec_fn=_die_with_parent,
     )

@@ -43,7 +43,7 @@ def _row(result: Result) -> str:
 
 def _ratio_row(gateway: Result, reference: Result) -> str:
     return (
-        f"| {gateway.operation} | **gateway / pass-through** "
+        f"| {gateway.operation} | **gateway / {reference.target}** "
         f"| {_ratio(gateway.req_per_s, reference.req_per_s)} "
         f"| {_ratio(gateway.p50_ms, reference.p50_ms)} "
         f"| {_ratio(gateway.p99_ms, reference.p99_ms)} "
@@ -147,8 +147,9 @@ class Report:
             by_operation.setdefault(result.operation, {})[result.target] = result
         for runs in by_operation.values():
             lines.extend(_row(r) for r in runs.values())
-            if "gateway" in runs and "pass-through" in runs:
-                lines.append(_ratio_row(runs["gateway"], runs["pass-through"]))
+            for reference in ("pass-through", "node-gateway"):
+                if "gateway" in runs and reference in runs:
+                    lines.append(_ratio_row(runs["gateway"], runs[reference]))
         return lines
 
     def markdown(self, facts: dict[str, str]) -> str:
