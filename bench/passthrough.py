@@ -33,8 +33,9 @@ from fastapi import FastAPI, Request, Response
 from bench.operations import DEFAULT_ADS_QUERY, HOME_ADS_QUERY
 from gateway.customer_ids import CustomerIdHasher
 from gateway.settings import Settings
-from gateway.upstreams.aiohttp_transport import AiohttpTransport, direct_requests
 from gateway.upstreams.http import Answer
+from gateway.upstreams.http1 import HTTP1Transport
+from gateway.upstreams.lane import direct_requests
 
 __all__ = ["create_passthrough", "main"]
 
@@ -52,7 +53,7 @@ class Upstreams:
                 base_url=base_url,
                 timeout=httpx.Timeout(read_s, connect=connect_s),
                 limits=_POOL_LIMITS,
-                transport=AiohttpTransport(_POOL_LIMITS) if client_kind == "gateway" else None,
+                transport=HTTP1Transport(_POOL_LIMITS) if client_kind == "gateway" else None,
             )
 
         self.settings = settings

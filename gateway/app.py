@@ -37,11 +37,11 @@ from gateway.redis_pubsub import RedisPubSub
 from gateway.settings import Settings
 from gateway.store.db import Database
 from gateway.store.tickets import StoredTicketIndex
-from gateway.upstreams.aiohttp_transport import AiohttpTransport
 from gateway.upstreams.cardlytics import CardlyticsClient
 from gateway.upstreams.cardlytics.token_store import RedisTokenStore
 from gateway.upstreams.clickbank import ClickBankTicketsClient
 from gateway.upstreams.http import UpstreamHTTP
+from gateway.upstreams.http1 import HTTP1Transport
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from gateway.webhook_auth import WebhookAuthenticator
 from gateway.webhooks import router as webhooks_router
@@ -166,7 +166,7 @@ async def _open_upstreams(
         client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(read_s, connect=connect_s),
-            transport=transports.get(name) or AiohttpTransport(_POOL_LIMITS),
+            transport=transports.get(name) or HTTP1Transport(_POOL_LIMITS),
         )
         stack.push_async_callback(client.aclose)
         return UpstreamHTTP(

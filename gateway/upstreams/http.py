@@ -18,12 +18,12 @@ from typing import Any, Protocol
 import httpx
 
 from gateway.logs import current_request_id
-from gateway.upstreams.aiohttp_transport import direct_requests
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from gateway.upstreams.lane import direct_requests
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 
 __all__ = ["Answer", "Classifier", "UpstreamHTTP"]
@@ -55,8 +55,8 @@ Classifier = Callable[[Answer, str], UpstreamError | None]
 class UpstreamHTTP:
     """A pooled ``httpx.AsyncClient`` for one upstream, with its retry policy and breaker.
 
-    Over the gateway's ``AiohttpTransport`` the calls skip httpx's request and response objects
-    (``aiohttp_transport.DirectRequests``); the client still supplies base URL, headers, timeouts.
+    Over the gateway's ``HTTP1Transport`` the calls skip httpx's request and response objects
+    (``lane.DirectRequests``); the client still supplies base URL, headers, timeouts.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-"""The aiohttp transport under the upstream clients: the same answers and the same failures as
+"""The HTTP/1.1 transport under the upstream clients: the same answers and the same failures as
 httpx's own transport, against real servers on 127.0.0.1."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from gateway.upstreams.aiohttp_transport import AiohttpTransport
+from gateway.upstreams.http1 import HTTP1Transport
 from tests.support.gateway import Gateway, settings_for
 from tests.support.sandbox import Sandbox
 from tests.support.servers import free_port, serve_in_thread
@@ -22,7 +22,7 @@ def _client(base_url: str, *, read_s: float = 5.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(read_s, connect=2.0),
-        transport=AiohttpTransport(LIMITS),
+        transport=HTTP1Transport(LIMITS),
     )
 
 
@@ -54,16 +54,14 @@ async def test_an_answer_slower_than_the_read_timeout_is_a_read_timeout(sandbox:
 
 
 async def test_connections_are_reused_and_closed_with_the_client(sandbox: Sandbox) -> None:
-    transport = AiohttpTransport(LIMITS)
+    transport = HTTP1Transport(LIMITS)
     async with httpx.AsyncClient(base_url=sandbox.url, transport=transport) as client:
         for _ in range(10):
             assert (await client.get("/healthz")).status_code == 200
-        session = transport._session
-        assert session is not None
-        connector = session.connector
-        assert connector is not None
-        assert len(connector._conns) == 1  # one kept-alive connection served all ten
-    assert session.closed
+        opened = set(transport._open)
+        assert len(opened) == 1  # one kept-alive connection served all ten
+    assert not transport._open
+    assert all(connection.closed for connection in opened)
 
 
 async def test_a_gateway_whose_upstream_is_down_says_unavailable(sandbox: Sandbox) -> None:
@@ -93,7 +91,7 @@ async def test_the_headers_on_the_wire_are_the_ones_httpx_built() -> None:
     names = [name for name, _ in received]
     assert ("x-api", "k") in received
     assert ("content-length", "0") in received
-    assert "content-type" not in names  # httpx sent none; aiohttp must not add one
+    assert "content-type" not in names  # httpx sent none; the transport must not add one
     assert names.count("host") == 1 and names.count("content-length") == 1
     assert "content-type" not in [name for name, _ in posted.json()]
 

@@ -2,7 +2,7 @@
 
 The sandbox's unknown paths answer 404; fault rules make them fail on demand, so these tests need
 neither simulator's business logic. Each runs over httpx's own transport and over the gateway's
-(``AiohttpTransport``, where ``UpstreamHTTP`` takes its direct lane past httpx).
+(``HTTP1Transport``, where ``UpstreamHTTP`` takes its direct lane past httpx).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from gateway.logs import request_id_scope
-from gateway.upstreams.aiohttp_transport import AiohttpTransport
+from gateway.upstreams.http1 import HTTP1Transport
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamNotFound,
@@ -40,10 +40,10 @@ def classify(response: Answer, request_id: str) -> UpstreamError | None:
 
 
 def _transport(kind: str) -> httpx.AsyncBaseTransport | None:
-    return AiohttpTransport(httpx.Limits(max_connections=4)) if kind == "aiohttp" else None
+    return HTTP1Transport(httpx.Limits(max_connections=4)) if kind == "http1" else None
 
 
-@pytest.fixture(params=["httpx", "aiohttp"])
+@pytest.fixture(params=["httpx", "http1"])
 async def http(sandbox: Sandbox, request: pytest.FixtureRequest) -> AsyncIterator[UpstreamHTTP]:
     async with httpx.AsyncClient(
         base_url=f"{sandbox.url}/clickbank", timeout=0.5, transport=_transport(request.param)
@@ -106,7 +106,7 @@ async def test_open_breaker_fails_fast_without_calling_then_recovers(
     assert http.breaker.state == "closed"
 
 
-@pytest.mark.parametrize("kind", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("kind", ["httpx", "http1"])
 async def test_incoming_request_id_is_sent_upstream(sandbox: Sandbox, kind: str) -> None:
     seen: list[str] = []
 
