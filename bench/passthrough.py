@@ -2,7 +2,7 @@
 
 For each benchmarked operation it makes the same calls the gateway makes (the sandbox's call
 counts say which), with the gateway's HTTP client setup (one ``httpx.AsyncClient`` per upstream
-over the gateway's aiohttp transport, called through the same direct lane, same pool limits and
+over the gateway's HTTP/1.1 transport, called through the same direct lane, same pool limits and
 timeouts, a session token cached per customer), and answers with the upstream JSON unchanged.
 ``--client httpx`` keeps httpx's own transport (httpcore) instead, the usual FastAPI set-up. It
 checks the same bearer JWT and hashes the customer id the same way, since the gateway cannot skip
@@ -68,7 +68,7 @@ class Upstreams:
             settings.clickbank_connect_timeout_s,
         )
         # The gateway's calls skip httpx's own layers where its client allows (UpstreamHTTP picks
-        # the direct aiohttp lane): so do the pass-through's, or it would pay what the gateway no
+        # the direct lane): so do the pass-through's, or it would pay what the gateway no
         # longer does. With plain httpx (--reference-client httpx) there is no lane.
         self.cardlytics_send: Sender = direct_requests(self.cardlytics) or self.cardlytics
         self.clickbank_send: Sender = direct_requests(self.clickbank) or self.clickbank

@@ -25,9 +25,11 @@ What a production client needs, and what it does here:
   ``httpx.RemoteProtocolError``; a reset connection, or a body cut short or malformed ->
   ``httpx.ReadError``: aiohttp's failures as the gateway mapped them. A body without length or
   chunking is read until the server closes.
-- A pooled connection that fails before any byte of its answer (the server closed it while we
-  sent) is tried once more on a new connection when the method is idempotent, as aiohttp did;
-  other methods fail (``UpstreamHTTP`` repeats them when its caller says they are safe).
+- A pooled connection that the server ends before any byte of its answer (it closed the idle
+  connection as we sent) is tried once more on a new connection when the method is idempotent
+  (aiohttp's list: GET, HEAD, OPTIONS, TRACE, PUT, DELETE); aiohttp did so on new connections
+  too, but there the server has no such excuse. A POST fails: the server may have acted on it,
+  and ``UpstreamHTTP`` repeats what its caller says is safe to repeat.
 - A request cancelled in flight closes its connection (its answer may still come) and frees its
   place in the pool.
 - https: ``ssl.create_default_context()`` (or the one given), with the host name for SNI and
@@ -37,11 +39,12 @@ What a production client needs, and what it does here:
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 from collections import deque
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import httptools
 import httpx
@@ -54,6 +57,8 @@ RawHeaders = list[tuple[bytes, bytes]]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _FRAMING = (b"content-length", b"transfer-encoding")
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # aiohttp's: controls but the tab
+_FORBIDDEN_BYTES = re.compile(_FORBIDDEN.pattern.encode())
 
 
 class Origin(NamedTuple):
@@ -118,7 +123,7 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
             try:
                 return await connection.exchange(method, request, timeouts.read)
             except (httpx.RemoteProtocolError, httpx.ReadError):
-                if connection.answered or method not in IDEMPOTENT_METHODS:
+                if not (connection.ended_unanswered and method in IDEMPOTENT_METHODS):
                     raise
             connection = await self._connect(origin, timeouts.connect)
             return await connection.exchange(method, request, timeouts.read)
@@ -158,8 +163,9 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        for connection in list(self._open):
+        for connection in self._open:
             connection.abort()
+        self._open.clear()
         self._idle.clear()
         if self._sweep is not None:
             self._sweep.cancel()
@@ -221,7 +227,7 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(timeout_s):
                 _, connection = await loop.create_connection(
-                    lambda: _Connection(self, loop),
+                    lambda: _Connection(self, loop, origin),
                     origin.host,
                     origin.port,
                     ssl=tls,
@@ -231,7 +237,6 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"Timed out connecting to {origin.host}") from error
         except OSError as error:  # refused, unreachable, no such host, bad certificate
             raise httpx.ConnectError(f"Cannot connect to {origin.host}: {error}") from error
-        connection.origin = origin
         return connection
 
     def _keep(self, connection: _Connection) -> None:
@@ -266,9 +271,10 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
 class _Connection(asyncio.Protocol):
     """One connection and the exchange in flight on it; httptools calls the ``on_*`` methods."""
 
-    origin: Origin
-
-    def __init__(self, pool: HTTP1Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, pool: HTTP1Transport, loop: asyncio.AbstractEventLoop, origin: Origin
+    ) -> None:
+        self.origin = origin
         self._pool = pool
         self._loop = loop
         self._transport: asyncio.Transport | None = None
@@ -276,6 +282,8 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.reusable = False
         self.answered = False  # a byte of the current answer arrived
+        self.ended_unanswered = False  # the server ended the connection before answering
+        self._dropped = False  # we ended it
         self.idle_since = 0.0
         self._head_only = False
         self._head_done = False
@@ -307,6 +315,7 @@ class _Connection(asyncio.Protocol):
 
     def abort(self) -> None:
         self.reusable = False
+        self._dropped = True
         self._stop_timer()
         if not self.closed:
             self.closed = True
@@ -316,8 +325,7 @@ class _Connection(asyncio.Protocol):
     # --- asyncio.Protocol -----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is none by class
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -348,6 +356,7 @@ class _Connection(asyncio.Protocol):
         self._pool._forget(self)
         if self._reply is None or self._reply.done():
             return
+        self.ended_unanswered = not self.answered and not self._dropped
         if exc is not None:
             self._fail(httpx.ReadError(str(exc) or type(exc).__name__))
         elif not self._head_done:
@@ -422,12 +431,17 @@ class _Connection(asyncio.Protocol):
             self._timer = None
 
 
-def check_head(head: bytes | str, header_count: int) -> None:
-    """Refuse a CR or LF inside the request line or a header: it would split the request."""
-    lines = header_count + 2  # request line, headers, the empty line
+def check_head(head: str | bytes, header_count: int) -> None:
+    """Refuse a control character (a CR or LF would split the request) in the request line or a
+    header, with aiohttp's ValueError: a caller's bug, not the upstream's failure."""
+    lines = header_count + 2  # the request line, the headers, the empty line
     if isinstance(head, str):
-        breaks = head.count("\n"), head.count("\r")
+        bad = head.count("\r\n") != lines or bool(_FORBIDDEN.search(head.replace("\r\n", "")))
     else:
-        breaks = head.count(b"\n"), head.count(b"\r")
-    if breaks != (lines, lines):
-        raise httpx.LocalProtocolError("Newline or carriage return in a request header")
+        bad = head.count(b"\r\n") != lines or bool(
+            _FORBIDDEN_BYTES.search(head.replace(b"\r\n", b""))
+        )
+    if bad:
+        raise ValueError(
+            "Forbidden control character detected in headers. Potential header injection attack."
+        )

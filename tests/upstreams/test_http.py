@@ -16,7 +16,6 @@ import orjson
 import pytest
 
 from gateway.logs import request_id_scope
-from gateway.upstreams.http1 import HTTP1Transport
 from gateway.upstreams.errors import (
     UpstreamError,
     UpstreamNotFound,
@@ -24,6 +23,7 @@ from gateway.upstreams.errors import (
     UpstreamUnavailable,
 )
 from gateway.upstreams.http import Answer, UpstreamHTTP
+from gateway.upstreams.http1 import HTTP1Transport
 from gateway.upstreams.resilience import CircuitBreaker, RetryPolicy
 from tests.support.sandbox import Sandbox
 
