@@ -13,7 +13,8 @@ What a production client needs, and what it does here:
 
 - Connections are kept alive and reused newest first, for ``Limits.keepalive_expiry`` seconds of
   idleness; one the server closed (or answered with ``Connection: close``, or as HTTP/1.0 without
-  keep-alive) is never reused. A HEAD answer closes its connection (the parser cannot be told
+  keep-alive) is never reused, nor one whose socket has anything to read while idle (a close the
+  loop has not yet delivered). A HEAD answer closes its connection (the parser cannot be told
   that such an answer has no body; the upstreams are never sent HEAD).
 - ``Limits.max_connections`` bounds the requests in flight on this transport, all hosts together,
   as aiohttp's ``limit`` did; the rest wait their turn in arrival order, up to the pool timeout:
@@ -46,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import socket
 import ssl
 from collections import deque
@@ -222,6 +224,9 @@ class HTTP1Transport(httpx.AsyncBaseTransport):
                     stale.abort()
                 idle.clear()
                 return None
+            if connection.spoke_while_idle():
+                connection.abort()
+                continue
             return connection
         return None
 
@@ -284,6 +289,7 @@ class _Connection(asyncio.Protocol):
         self._pool = pool
         self._loop = loop
         self._transport: asyncio.Transport | None = None
+        self._poll: select.poll | None = None
         self._parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.reusable = False
@@ -333,9 +339,18 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is none by class
         sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if sock is not None:
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
         self._pool._open.add(self)
+
+    def spoke_while_idle(self) -> bool:
+        """Whether the socket has something to read (the server's close, most likely) that the
+        loop has not delivered yet: a new request arriving in the same turn of the loop as the
+        server's close would otherwise be written to a closed connection (httpcore checks too)."""
+        return self._poll is not None and bool(self._poll.poll(0))
 
     def data_received(self, data: bytes) -> None:
         if self._reply is None or self._reply.done():

@@ -13,6 +13,7 @@ import datetime
 import socket
 import ssl
 import struct
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ Writer = asyncio.StreamWriter
 @dataclass
 class Connection:
     number: int
+    socket: Any
     requests: int = 0
     closed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -56,7 +58,7 @@ class ScriptServer:
 
     async def handle(self, reader: asyncio.StreamReader, writer: Writer) -> None:
         self.tasks.add(asyncio.current_task())  # type: ignore[arg-type]
-        connection = Connection(len(self.connections) + 1)
+        connection = Connection(len(self.connections) + 1, writer.get_extra_info("socket"))
         self.connections.append(connection)
         try:
             while head := await reader.readuntil(b"\r\n\r\n"):
@@ -268,6 +270,19 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused(
         await asyncio.sleep(0.01)  # the client reads the end of the connection
         assert await _served_by(client) == 2
     assert server.connections[0].requests == 1
+
+
+async def test_a_close_the_loop_has_not_delivered_yet_is_seen_before_reuse(
+    server: ScriptServer,
+) -> None:
+    async with _client(server.url) as client:
+        assert await _served_by(client) == 1
+        # the server ends the idle connection while the loop is busy elsewhere: the next request
+        # comes in the same turn, before the protocol hears of the close
+        server.connections[0].socket.shutdown(socket.SHUT_WR)
+        time.sleep(0.05)  # noqa: ASYNC251
+        assert int((await client.post("/json")).content) == 2  # a POST is not tried twice
+    assert [number for number, _ in server.received] == [1, 2]
 
 
 async def test_a_stale_pooled_connection_is_tried_again_once_for_an_idempotent_request(
