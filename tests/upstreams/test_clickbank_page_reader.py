@@ -369,3 +369,34 @@ def test_a_date_without_a_zone_is_logged_as_before(sandbox_pages: list[bytes]) -
         (("WARNING", "clickbank date-time without a zone, read as UTC"), 1),
         (("DEBUG", "clickbank date-time without a zone, read as UTC"), 1),
     ]
+
+
+def test_a_date_read_again_is_the_same_datetime_as_read_first(sandbox_pages: list[bytes]) -> None:
+    # given: a page whose first ticket was opened at a moment no earlier test used
+    text = "2031-02-03T04:05:06.789+05:30"
+    page = orjson.dumps(
+        mutated(_first_rows(sandbox_pages[0]), ("ticketData", 0, "openedDate"), text)
+    )
+
+    # when: read twice
+    first = plain.read_plain_page(page)
+    again = plain.read_plain_page(page)
+
+    # then: the rules' reading, kept (the same object), offset and all
+    reference = _old_page(page)[0].opened_date
+    assert first is not None and again is not None and reference is not None
+    assert again[0].opened_date is first[0].opened_date
+    assert view(first[0].opened_date) == view(reference)
+
+
+def test_the_dates_kept_stay_within_their_bound() -> None:
+    # given: more distinct date texts than are kept
+    kept = plain.MOMENTS_KEPT
+    for second in range(kept + 10):
+        page = {
+            "ticketData": [{"ticketid": "1", "updateTime": f"2032-01-01T00:00:00.{second:06d}Z"}]
+        }
+        assert plain.read_plain_page(orjson.dumps(page)) is not None
+
+        # then
+        assert len(plain._MOMENTS) <= kept

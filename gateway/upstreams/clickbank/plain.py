@@ -96,11 +96,23 @@ def read_plain_page(body: bytes) -> tuple[TicketData, ...] | None:
         return None
 
 
+# A date's text read once: a ticket's comments repeat its own dates, and searches come back to
+# the same tickets, while reading one costs more than the rest of a comment. A datetime is
+# immutable, so one may be shared. Bounded: dropped wholesale when full.
+_MOMENTS: dict[str, datetime] = {}
+MOMENTS_KEPT = 8192
+
+
 def _moment(value: str) -> datetime:
     # ``models._timestamp``'s usual case: a date-time with a zone
-    moment = datetime.fromisoformat(value)  # a ValueError: not plain (blanks around it too)
-    if moment.tzinfo is None:
-        raise _NotPlain  # read as UTC and logged by the rules
+    moment = _MOMENTS.get(value)
+    if moment is None:
+        moment = datetime.fromisoformat(value)  # a ValueError: not plain (blanks around it too)
+        if moment.tzinfo is None:
+            raise _NotPlain  # read as UTC and logged by the rules
+        if len(_MOMENTS) >= MOMENTS_KEPT:
+            _MOMENTS.clear()
+        _MOMENTS[value] = moment
     return moment
 
 
