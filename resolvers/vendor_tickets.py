@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -209,6 +210,8 @@ def _prime(context: Context, taken: list[tuple[str, TicketData]]) -> None:
         loader.prime(ticket.ticket_id, ticket)
 
 
+# Kept: a search gives out a cursor per edge, the same ones for the same pages.
+@functools.lru_cache(maxsize=4096)
 def _encode(kind: str, *numbers: int) -> str:
     text = ":".join(["vt", kind, *map(str, numbers)])
     return base64.urlsafe_b64encode(text.encode()).decode()

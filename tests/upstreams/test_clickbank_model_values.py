@@ -25,7 +25,7 @@ PDT = timezone(timedelta(hours=-7))
     ],
 )
 def test_date_times_with_and_without_blanks(written: str | None, moment: datetime | None) -> None:
-    parsed = TicketData.model_validate({"ticketid": "1", "openedDate": written})
+    parsed = TicketData.read({"ticketid": "1", "openedDate": written})
     assert parsed.opened_date == moment
     if moment is not None:
         assert parsed.opened_date is not None
@@ -43,7 +43,7 @@ def test_date_times_with_and_without_blanks(written: str | None, moment: datetim
     ],
 )
 def test_enum_values(written: str | None, status: TicketStatus | str | None) -> None:
-    parsed = TicketData.model_validate({"ticketid": "1", "status": written})
+    parsed = TicketData.read({"ticketid": "1", "status": written})
     assert parsed.status == status and type(parsed.status) is type(status)
 
 
@@ -59,6 +59,6 @@ def test_enum_values(written: str | None, status: TicketStatus | str | None) -> 
 )
 def test_wrong_kinds_are_refused_naming_the_field(row: dict[str, object]) -> None:
     with pytest.raises(ValidationError) as refused:
-        TicketData.model_validate(row)
+        TicketData.read(row)
     [field] = {error["loc"][0] for error in refused.value.errors()}
     assert field in row and field != "ticketid"

@@ -24,6 +24,7 @@ from gateway.upstreams.clickbank.models import (
     TicketFilters,
     TicketPage,
 )
+from gateway.upstreams.clickbank.plain import read_plain_page
 from gateway.upstreams.clickbank.vocab import RequestType, TicketStatus, response_type
 from gateway.upstreams.errors import (
     UpstreamError,
@@ -341,7 +342,7 @@ def _is_xml(response: Answer) -> bool:
 
 def _ticket(response: Answer) -> TicketData:
     raw = wire.read_object(response.content, xml=_is_xml(response), root=wire.TICKET)
-    return TicketData.model_validate(raw)
+    return TicketData.read(raw)
 
 
 def _refund_data(response: Answer) -> PartialRefundData:
@@ -350,8 +351,11 @@ def _refund_data(response: Answer) -> PartialRefundData:
 
 
 def _page(response: Answer) -> tuple[tuple[TicketData, ...], bool]:
-    rows = wire.read_ticket_list(response.content, xml=_is_xml(response))
-    tickets = tuple(TicketData.model_validate(row) for row in rows)
+    xml = _is_xml(response)
+    tickets = None if xml else read_plain_page(response.content)
+    if tickets is None:  # not the usual page: the general reader and the open rules decide
+        rows = wire.read_ticket_list(response.content, xml=xml)
+        tickets = tuple(TicketData.read(row) for row in rows)
     return tickets, response.status_code == PARTIAL_CONTENT
 
 

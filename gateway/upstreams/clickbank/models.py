@@ -2,7 +2,9 @@
 
 Models are built from the readers' plain dicts (``wire.py``) by the wire names (``ticketid``,
 ``openedDate``...), or by field name in code and tests. Unknown enum values stay raw strings,
-unknown fields are ignored: ClickBank adds both without notice.
+unknown fields are ignored: ClickBank adds both without notice. A ticket and its comments are
+msgspec Structs, built by ``TicketData.read`` through the open rules (pydantic models, which
+decide and word every refusal), or straight from a plain list page's bytes (``plain.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
+import msgspec
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from gateway.upstreams.clickbank.vocab import (
@@ -54,7 +57,7 @@ def _ticket_id(value: Any) -> str:
     raise ValueError("a ticket needs its ticketid, a whole number")
 
 
-def _money(value: Any) -> Decimal | None:
+def read_money(value: Any) -> Decimal | None:
     if _blank(value):
         return None
     if isinstance(value, Decimal):
@@ -110,7 +113,7 @@ def _log_naive_date() -> None:
     logger.log(level, "clickbank date-time without a zone, read as UTC")
 
 
-def _enum(enum: type[E]) -> Callable[[Any], E | str | None]:
+def open_enum(enum: type[E]) -> Callable[[Any], E | str | None]:
     members: dict[Any, E] = {member.value: member for member in enum}
 
     def parse(value: Any) -> E | str | None:
@@ -133,7 +136,7 @@ def _comments(value: Any) -> Any:
 # Text or nil, nothing else (no number read as its digits): pydantic's strict str, checked in
 # its own code instead of a Python call per field.
 Text = Annotated[str | None, Strict()]
-Money = Annotated[Decimal | None, BeforeValidator(_money)]
+Money = Annotated[Decimal | None, BeforeValidator(read_money)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 Currency = Annotated[str | None, BeforeValidator(_currency)]
 
@@ -144,45 +147,115 @@ class _Model(BaseModel):
     )
 
 
-class TicketComment(_Model):
+class _Rules:
+    """The open rules as pydantic models, named as the domain models they build (pydantic's
+    messages name them)."""
+
+    class TicketComment(_Model):
+        """One entry of a ticket's history (``ticketCommentData``), by the open rules."""
+
+        comment_id: Text = Field(default=None, validation_alias="commentId")
+        date: Timestamp = None
+        comment: Text = None
+        action: Annotated[TicketAction | str | None, BeforeValidator(open_enum(TicketAction))] = (
+            None
+        )
+        role: Annotated[CommentRole | str | None, BeforeValidator(open_enum(CommentRole))] = Field(
+            default=None, validation_alias="commentRole"
+        )
+
+    class TicketData(_Model):
+        """A ticket (XSD ``ticketData``) by the open rules: what ``TicketData.read`` applies, and
+        what decides (and words the refusal of) any row the plain list reader does not take."""
+
+        ticket_id: Annotated[str, BeforeValidator(_ticket_id)] = Field(validation_alias="ticketid")
+        receipt: Text = None
+        status: Annotated[TicketStatus | str | None, BeforeValidator(open_enum(TicketStatus))] = (
+            None
+        )
+        type: Annotated[TicketType | str | None, BeforeValidator(open_enum(TicketType))] = None
+        comments: Annotated[tuple[TicketComment, ...], BeforeValidator(_comments)] = ()
+        opened_date: Timestamp = Field(default=None, validation_alias="openedDate")
+        closed_date: Timestamp = Field(default=None, validation_alias="closedDate")
+        description: Text = None
+        refund_type: Annotated[RefundType | str | None, BeforeValidator(open_enum(RefundType))] = (
+            Field(default=None, validation_alias="refundType")
+        )
+        refund_amount: Money = Field(default=None, validation_alias="refundAmount")
+        customer_first_name: Text = Field(default=None, validation_alias="customerFirstName")
+        customer_last_name: Text = Field(default=None, validation_alias="customerLastName")
+        email: Text = None
+        email_at_order_time: Text = Field(default=None, validation_alias="emailAtOrderTime")
+        expiration_date: Timestamp = Field(default=None, validation_alias="expirationDate")
+        locale: Text = None
+        note: Text = None
+        product_item_no: Text = Field(default=None, validation_alias="productItemNo")
+        update_time: Timestamp = Field(default=None, validation_alias="updateTime")
+        source: Annotated[TicketSource | str | None, BeforeValidator(open_enum(TicketSource))] = (
+            None
+        )
+
+
+# The domain objects are msgspec Structs: a list page makes a hundred tickets and two hundred
+# comments, which pydantic built at several microseconds each (``plain.py`` builds them from the
+# page's bytes). Immutable, and not tracked by the collector (they hold no cycles).
+
+
+class TicketComment(msgspec.Struct, frozen=True, gc=False):
     """One entry of a ticket's history (``ticketCommentData``)."""
 
-    comment_id: Text = Field(default=None, validation_alias="commentId")
-    date: Timestamp = None
-    comment: Text = None
-    action: Annotated[TicketAction | str | None, BeforeValidator(_enum(TicketAction))] = None
-    role: Annotated[CommentRole | str | None, BeforeValidator(_enum(CommentRole))] = Field(
-        default=None, validation_alias="commentRole"
-    )
+    comment_id: str | None = None
+    date: datetime | None = None
+    comment: str | None = None
+    action: TicketAction | str | None = None
+    role: CommentRole | str | None = None
 
 
-class TicketData(_Model):
+# Left out of repr: the customer's details (as the pydantic model's ``repr=False`` did).
+_PRIVATE = frozenset({"customer_first_name", "customer_last_name", "email", "email_at_order_time"})
+
+
+class TicketData(msgspec.Struct, frozen=True, gc=False):
     """A ticket as the API returns it (XSD ``ticketData``); customer details stay out of repr."""
 
-    ticket_id: Annotated[str, BeforeValidator(_ticket_id)] = Field(validation_alias="ticketid")
-    receipt: Text = None
-    status: Annotated[TicketStatus | str | None, BeforeValidator(_enum(TicketStatus))] = None
-    type: Annotated[TicketType | str | None, BeforeValidator(_enum(TicketType))] = None
-    comments: Annotated[tuple[TicketComment, ...], BeforeValidator(_comments)] = ()
-    opened_date: Timestamp = Field(default=None, validation_alias="openedDate")
-    closed_date: Timestamp = Field(default=None, validation_alias="closedDate")
-    description: Text = None
-    refund_type: Annotated[RefundType | str | None, BeforeValidator(_enum(RefundType))] = Field(
-        default=None, validation_alias="refundType"
-    )
-    refund_amount: Money = Field(default=None, validation_alias="refundAmount")
-    customer_first_name: Text = Field(
-        default=None, validation_alias="customerFirstName", repr=False
-    )
-    customer_last_name: Text = Field(default=None, validation_alias="customerLastName", repr=False)
-    email: Text = Field(default=None, repr=False)
-    email_at_order_time: Text = Field(default=None, validation_alias="emailAtOrderTime", repr=False)
-    expiration_date: Timestamp = Field(default=None, validation_alias="expirationDate")
-    locale: Text = None
-    note: Text = None
-    product_item_no: Text = Field(default=None, validation_alias="productItemNo")
-    update_time: Timestamp = Field(default=None, validation_alias="updateTime")
-    source: Annotated[TicketSource | str | None, BeforeValidator(_enum(TicketSource))] = None
+    ticket_id: str
+    receipt: str | None = None
+    status: TicketStatus | str | None = None
+    type: TicketType | str | None = None
+    comments: tuple[TicketComment, ...] = ()
+    opened_date: datetime | None = None
+    closed_date: datetime | None = None
+    description: str | None = None
+    refund_type: RefundType | str | None = None
+    refund_amount: Decimal | None = None
+    customer_first_name: str | None = None
+    customer_last_name: str | None = None
+    email: str | None = None
+    email_at_order_time: str | None = None
+    expiration_date: datetime | None = None
+    locale: str | None = None
+    note: str | None = None
+    product_item_no: str | None = None
+    update_time: datetime | None = None
+    source: TicketSource | str | None = None
+
+    @classmethod
+    def read(cls, raw: Any) -> TicketData:
+        """A ticket from a reader's plain dict (``wire.py``) by the open rules, by wire names or
+        field names; raises pydantic's ``ValidationError`` naming the fields it cannot read."""
+        rules = _Rules.TicketData.model_validate(raw)
+        comments = tuple(
+            TicketComment(c.comment_id, c.date, c.comment, c.action, c.role) for c in rules.comments
+        )
+        return cls(**{**rules.__dict__, "comments": comments})
+
+    def __repr__(self) -> str:
+        shown = (
+            f"{name}={getattr(self, name)!r}"
+            for name in self.__struct_fields__
+            if name not in _PRIVATE
+        )
+        return f"TicketData({', '.join(shown)})"
 
     # ``refundAmount`` carries no currency: it is a percentage for PARTIAL_PERCENT and an amount
     # in the customer's purchase currency for PARTIAL_AMOUNT (seed), which the ticket does not
@@ -241,6 +314,8 @@ def _money_amount(amount: Decimal | None, currency: str | None) -> MoneyAmount |
 
 class TicketPage(_Model):
     """One page of a ticket search; ``has_more`` is the upstream's 206 (or a page cap reached)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)  # TicketData is a Struct
 
     tickets: tuple[TicketData, ...]
     has_more: bool
