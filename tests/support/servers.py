@@ -1,7 +1,9 @@
-"""Real servers on 127.0.0.1 for tests: any ASGI app served by uvicorn in a background thread."""
+"""Real servers on 127.0.0.1 for tests: any ASGI app served by uvicorn in a background thread, and
+the reading of a request by a raw asyncio server that answers in ways no framework would."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -39,3 +41,15 @@ def serve_in_thread(app: Any, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One request's head (through its empty line) and its Content-Length body; raises
+    ``asyncio.IncompleteReadError`` when the client has closed."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return head, await reader.readexactly(length)

@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 
 from gateway.upstreams.http1 import HTTP1Transport
 from gateway.upstreams.lane import direct_requests
+from tests.support.servers import read_request
 
 
 def _answer(body: bytes, *headers: str, status: str = "HTTP/1.1 200 OK") -> bytes:
@@ -61,13 +62,8 @@ class ScriptServer:
         connection = Connection(len(self.connections) + 1, writer.get_extra_info("socket"))
         self.connections.append(connection)
         try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                length = 0
-                for line in head.split(b"\r\n"):
-                    name, _, value = line.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                body = await reader.readexactly(length)
+            while True:
+                head, body = await read_request(reader)
                 connection.requests += 1
                 self.received.append((connection.number, head + body))
                 method, target = head.split(b" ")[:2]

@@ -27,7 +27,7 @@ from gateway.upstreams.lane import DirectAnswer, DirectRequests, direct_requests
 from gateway.upstreams.resilience import RetryPolicy
 from tests.support.gateway import settings_for
 from tests.support.sandbox import Sandbox
-from tests.support.servers import free_port
+from tests.support.servers import free_port, read_request
 
 LIMITS = httpx.Limits(max_connections=4)
 HELLO = "héllo wörld".encode()
@@ -71,13 +71,8 @@ class RawServer:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                length = 0
-                for line in head.split(b"\r\n"):
-                    name, _, value = line.partition(b":")
-                    if name.lower() == b"content-length":
-                        length = int(value)
-                body = await reader.readexactly(length)
+            while True:
+                head, body = await read_request(reader)
                 self.received.append(head + body)
                 path = head.split(b" ")[1].decode()
                 kind = path.split("?")[0].rsplit("/", 1)[-1]
