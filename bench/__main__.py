@@ -184,11 +184,7 @@ def measure_operation(
         result = run_operation(op.name, bodies, target, sandbox, load, profile_to)
         if profile_to is not None:
             print("\n".join(profile.summary(profile_to)), file=sys.stderr)
-        print(
-            f"  {op.name:<20} {target.name:<13} {result.req_per_s:7.0f} req/s "
-            f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
-            file=sys.stderr,
-        )
+        _progress(op.name, target.name, result)
         results.append(result)
     return results
 
@@ -277,12 +273,16 @@ def _measure_node(node: Process, fixture: Fixture, sandbox: Sandbox, load: Load)
     bodies = node_reference.home_bodies(fixture, Settings(), sandbox.url)
     load = node_reference.warmed(load)
     result = run_load("home", node, "/graphql", bodies, sandbox, load, graphql=True)
+    _progress("home", node.name, result)
+    return result
+
+
+def _progress(operation: str, target: str, result: Result) -> None:
     print(
-        f"  {'home':<20} {node.name:<13} {result.req_per_s:7.0f} req/s "
+        f"  {operation:<20} {target:<13} {result.req_per_s:7.0f} req/s "
         f"{result.cpu_ms_per_request:6.2f} CPU ms/req  {result.errors} errors",
         file=sys.stderr,
     )
-    return result
 
 
 def _scenarios(

@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from bench.measure import Load
-from bench.operations import HOME_OFFERS, Fixture
+from bench.operations import HOME_OFFERS, Fixture, start_session
 from bench.processes import CPU_SERVER, Process, free_port, start
 from gateway.settings import Settings
 
@@ -146,18 +146,15 @@ def home_bodies(fixture: Fixture, settings: Settings, sandbox_url: str) -> list[
     """The home request of each customer the home operation serves, with a session started
     here (directly at the sandbox, before any timed window) in its headers."""
     body = orjson.dumps({"query": HOME_DOCUMENT.read_text()}).decode()
-    credentials = {
-        "clientId": settings.cardlytics_client_id,
-        "secret": settings.cardlytics_secret.get_secret_value(),
-    }
     bodies = []
     with httpx.Client(base_url=f"{sandbox_url}/cardlytics") as client:
         for customer in fixture.customers:
             if customer.home_offers < HOME_OFFERS:
                 continue  # as bench.operations._home
-            headers = {"x-source-customer-id": customer.source_id}
-            session = client.post("/v2/session/startSession", headers=headers, json=credentials)
-            session.raise_for_status()
-            headers["Authorization"] = f"Bearer {session.json()['sessionToken']}"
+            token = start_session(client, customer.source_id, settings)
+            headers = {
+                "x-source-customer-id": customer.source_id,
+                "Authorization": f"Bearer {token}",
+            }
             bodies.append({"headers": headers, "body": body})
     return bodies

@@ -172,8 +172,9 @@ def load_fixture(settings: Settings, sandbox_url: str, customers: int) -> Fixtur
     with httpx.Client(base_url=f"{sandbox_url}/cardlytics") as client:
         for n in range(customers):
             subject = f"bench-{n:03d}"
-            ads = _ads(client, hasher(subject), settings, DEFAULT_ADS_QUERY)
-            home = _ads(client, hasher(subject), settings, HOME_ADS_QUERY)
+            source_id = hasher(subject)
+            ads = _ads(client, source_id, settings, DEFAULT_ADS_QUERY)
+            home = _ads(client, source_id, settings, HOME_ADS_QUERY)
             found.append(
                 Customer(
                     token=token(subject, Role.CUSTOMER),
@@ -182,15 +183,15 @@ def load_fixture(settings: Settings, sandbox_url: str, customers: int) -> Fixtur
                         str(ad["adId"]) for ad in ads if ad.get("activationState") != "ACTIVATED"
                     ],
                     home_offers=len(home),
-                    source_id=hasher(subject),
+                    source_id=source_id,
                 )
             )
     return Fixture(found, token("bench-agent", Role.AGENT))
 
 
-def _ads(
-    client: httpx.Client, customer: str, settings: Settings, query: dict[str, Any]
-) -> list[dict[str, Any]]:
+def start_session(client: httpx.Client, customer: str, settings: Settings) -> str:
+    """A Cardlytics session token for ``customer`` (a hashed id), from the sandbox at
+    ``client``'s base URL."""
     session = client.post(
         "/v2/session/startSession",
         headers={"x-source-customer-id": customer},
@@ -200,11 +201,18 @@ def _ads(
         },
     )
     session.raise_for_status()
+    token: str = session.json()["sessionToken"]
+    return token
+
+
+def _ads(
+    client: httpx.Client, customer: str, settings: Settings, query: dict[str, Any]
+) -> list[dict[str, Any]]:
     ads = client.post(
         "/v2/ads/getAds",
         headers={
             "x-source-customer-id": customer,
-            "Authorization": f"Bearer {session.json()['sessionToken']}",
+            "Authorization": f"Bearer {start_session(client, customer, settings)}",
         },
         json=query,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
@@ -34,7 +34,7 @@ from resolvers import vendor_tickets as resolve
 from resolvers.vendor_tickets import VendorTicketSearch
 from schema.errors import UserError, user_error_for
 from schema.money import Money
-from schema.tickets import Ticket, described, described_mutation
+from schema.tickets import Ticket, described, described_mutation, utc
 
 __all__ = ["VendorTicket", "VendorTicketsMutation", "VendorTicketsQuery"]
 
@@ -177,11 +177,9 @@ class VendorTicketComment:
 def _utc(moment: datetime | None) -> datetime | None:
     # A moment within a day of datetime's range may have no UTC form (0001-01-01T00:30+01:00):
     # it is shown as ClickBank wrote it rather than failing the whole ticket, which is built at
-    # once with every field. (``utc``, spelt out: four per ticket, a hundred tickets a search.)
-    if moment is None:
-        return None
+    # once with every field.
     try:
-        return moment.astimezone(UTC)
+        return utc(moment)
     except OverflowError:
         return moment
 
